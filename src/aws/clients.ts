@@ -1,0 +1,53 @@
+// The one place where SDK clients are built. Region from the config (else the environment);
+// endpoints come from the environment (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECS/_EC2), which the SDK
+// reads itself; a bounded retry strategy and socket timeouts so a stuck endpoint cannot hang a stage.
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { ConfiguredRetryStrategy } from "@smithy/util-retry";
+
+/** Total attempts per call (1 + retries): enough to ride out throttling, short enough to fail fast. */
+export const MAX_ATTEMPTS = 4;
+
+/** What the clients are built from. */
+export interface AwsClientOptions {
+  /** The configured region; undefined falls back to AWS_REGION / AWS_DEFAULT_REGION. */
+  region: string | undefined;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The SDK clients the task runtime uses; destroy() releases their sockets. */
+export interface AwsClients {
+  ecs: ECSClient;
+  ec2: EC2Client;
+  destroy(): void;
+}
+
+// Exponential, capped, deterministic enough for tests: 100, 200, 400 ms.
+function backoffMs(attempt: number): number {
+  return Math.min(100 * 2 ** Math.max(attempt - 1, 0), 2000);
+}
+
+/** Builds the ECS and EC2 clients for one stage invocation (never at import time). */
+export function createAwsClients(options: AwsClientOptions): AwsClients {
+  const env = options.env ?? process.env;
+  // The SDK's Node 20 deprecation notice would land in every job log (stderr): it is not the job's business.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const region = options.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  // Each client gets its own handler and retry state: destroying or throttling one must not affect the other.
+  const common = () => ({
+    ...(region ? { region } : {}),
+    retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS - 1, backoffMs),
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: 30000 }),
+  });
+  const ecs = new ECSClient(common());
+  const ec2 = new EC2Client(common());
+  return {
+    ecs,
+    ec2,
+    destroy() {
+      ecs.destroy();
+      ec2.destroy();
+    },
+  };
+}
