@@ -2,7 +2,6 @@
 // (scripts can be MiBs, far past the 128 KiB limit of one argument), stdout and stderr are piped
 // apart and byte-exact with backpressure, and cancellation ends the whole remote process group.
 import { randomBytes } from "node:crypto";
-import type { Writable } from "node:stream";
 import type { Client, ClientChannel } from "ssh2";
 
 /** How a remote script ended. */
@@ -14,8 +13,8 @@ export type ScriptOutcome =
 
 /** Where output goes and what cancels the script. */
 export interface RunScriptOptions {
-  stdout: Writable;
-  stderr: Writable;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
   signal: AbortSignal;
   /** How long a cancelled script may take to end before it is killed. */
   graceMs?: number;

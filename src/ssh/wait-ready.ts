@@ -10,6 +10,10 @@ export interface WaitReadyOptions {
   readyTimeoutMs: number;
   connectTimeoutMs: number;
   signal: AbortSignal;
+  /** Stop after this many attempts even if time remains (run's quick reconnects). */
+  maxAttempts?: number;
+  /** The recorded host key (run); a different one fails at once. */
+  expectedHostKey?: string;
   /** Told about each failed attempt (for debug logs). */
   onRetry?: (attempt: number, reason: string) => void;
 }
@@ -40,6 +44,7 @@ export async function waitForSsh(target: SshTarget, options: WaitReadyOptions): 
       const connection = await connectSsh(target, {
         timeoutMs: Math.max(Math.min(options.connectTimeoutMs, remaining), 1),
         signal: options.signal,
+        expectedHostKey: options.expectedHostKey,
       });
       return { ...connection, attempts: attempt };
     } catch (err) {
@@ -47,7 +52,8 @@ export async function waitForSsh(target: SshTarget, options: WaitReadyOptions): 
       if (err.kind === "aborted") throw new DriverError("cancelled", "cancelled while waiting for SSH");
       if (err.kind === "auth") authFailures++;
       const delay = retryDelayMs(attempt);
-      if (!isRetryable(err, authFailures) || Date.now() + delay >= deadline) {
+      const outOfAttempts = options.maxAttempts !== undefined && attempt >= options.maxAttempts;
+      if (!isRetryable(err, authFailures) || outOfAttempts || Date.now() + delay >= deadline) {
         const waited = attempt > 1 ? ` (gave up after ${attempt} attempts)` : "";
         throw new SshConnectError(err.kind, `${err.message}${waited}`, { cause: err });
       }

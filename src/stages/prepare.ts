@@ -1,0 +1,151 @@
+// prepare: start the job's Fargate task and leave it reachable over SSH. The task ARN is saved
+// before any waiting so cleanup can always find it; any failure or SIGTERM after RunTask stops it.
+import { DriverError, wrap } from "../errors.js";
+import { createTaskRuntime, type TaskRuntime } from "../aws/task-runtime.js";
+import { seconds } from "../aws/polling.js";
+import { taskIdOf } from "../aws/task-facts.js";
+import { generateJobKeyPair } from "../ssh/keys.js";
+import { waitForSsh } from "../ssh/wait-ready.js";
+import { writeState } from "../state/state-file.js";
+import type { JobState } from "../state/types.js";
+import type { StageContext } from "./context.js";
+
+/** Builds the task runtime; replaceable in tests. */
+export type TaskRuntimeFactory = (cluster: string, region: string | undefined) => TaskRuntime;
+
+/** Starts the task, waits until it runs and accepts SSH, and records how to reach it. */
+export async function prepareStage(ctx: StageContext, makeRuntime: TaskRuntimeFactory = createTaskRuntime): Promise<void> {
+  const { config, log, job } = ctx;
+  const fargate = config.fargate;
+  if (ctx.signal.aborted) throw new DriverError("cancelled", "preparing the task: cancelled before the task was started");
+  if (job.jobImage) {
+    log.warn(`The job's image "${job.jobImage}" is ignored: the task definition "${fargate.taskDefinition}" decides the image`);
+  }
+
+  const keys = generateJobKeyPair(`gitlab-job-${job.jobId}`);
+  const runtime = makeRuntime(fargate.cluster, fargate.region);
+  try {
+    log.info(`Starting a Fargate task from "${fargate.taskDefinition}" on cluster "${fargate.cluster}"`);
+    const started = Date.now();
+    let taskArn: string;
+    try {
+      taskArn = await runtime.runTask({
+        cluster: fargate.cluster,
+        taskDefinition: fargate.taskDefinition,
+        subnets: fargate.subnets,
+        securityGroups: fargate.securityGroups,
+        enablePublicIp: fargate.enablePublicIp,
+        platformVersion: fargate.platformVersion,
+        publicKey: keys.publicKey,
+        labels: {
+          jobId: job.jobId,
+          projectId: job.projectId,
+          pipelineId: job.pipelineId,
+          runnerShortToken: job.runnerShortToken,
+          runnerId: job.runnerId,
+        },
+      });
+    } catch (err) {
+      throw wrap("starting new Fargate task: running new task on Fargate", err);
+    }
+    const ranTask = Date.now();
+    log.info(`Started task ${taskArn} (RunTask ${seconds(ranTask - started)} s)`);
+
+    try {
+      await bringUp(ctx, runtime, taskArn, keys.privateKey, started, ranTask);
+    } catch (err) {
+      const cancelled = ctx.signal.aborted;
+      const reason = cancelled
+        ? `Job ${job.jobId} cancelled during prepare (gitlab-fargate-driver)`
+        : `Job ${job.jobId} prepare failed (gitlab-fargate-driver): ${err instanceof Error ? err.message : String(err)}`;
+      await stopAfterFailure(ctx, runtime, taskArn, reason);
+      if (cancelled && !(err instanceof DriverError && err.code === "cancelled")) {
+        throw new DriverError("cancelled", "preparing the task: cancelled (SIGTERM); the task was stopped", "system", { cause: err });
+      }
+      throw err;
+    }
+  } finally {
+    runtime.close();
+  }
+}
+
+// Everything between RunTask and "ready": each step's failure is wrapped with what was being done.
+async function bringUp(
+  ctx: StageContext,
+  runtime: TaskRuntime,
+  taskArn: string,
+  privateKey: string,
+  started: number,
+  ranTask: number,
+): Promise<void> {
+  const { config, log, job } = ctx;
+  const directory = config.taskMetadata.directory;
+  const state: JobState = {
+    version: 1,
+    id: job.id,
+    jobId: job.jobId,
+    region: config.fargate.region,
+    cluster: config.fargate.cluster,
+    taskArn,
+    privateKey,
+    createdAt: new Date().toISOString(),
+  };
+  await writeState(directory, state);
+  // A SIGTERM that arrived during RunTask: the call was let through, now undo it.
+  if (ctx.signal.aborted) throw new DriverError("cancelled", "preparing the task: cancelled (SIGTERM) while starting the task");
+
+  const shortId = `${taskIdOf(taskArn).slice(0, 8)}…`;
+  let task;
+  try {
+    task = await runtime.waitUntilRunning(taskArn, {
+      timeoutMs: config.fargate.startTimeoutMs,
+      signal: ctx.signal,
+      onStatus: (status) => log.info(`Task ${shortId} is ${status} (${seconds(Date.now() - started)} s)`),
+    });
+  } catch (err) {
+    throw wrap("waiting Fargate task to be ready", err);
+  }
+  const running = Date.now();
+
+  let address: string;
+  try {
+    address = await runtime.resolveAddress(task, config.fargate.usePublicIp, ctx.signal);
+  } catch (err) {
+    throw wrap("fetching the container IP", err);
+  }
+
+  const { username, port } = config.ssh;
+  let hostKey: string;
+  try {
+    const connection = await waitForSsh(
+      { host: address, port, username, privateKey },
+      {
+        readyTimeoutMs: config.ssh.readyTimeoutMs,
+        connectTimeoutMs: config.ssh.connectTimeoutMs,
+        signal: ctx.signal,
+        onRetry: (attempt, reason) => log.debug(`SSH not ready yet (attempt ${attempt}): ${reason}`),
+      },
+    );
+    connection.client.end();
+    hostKey = connection.hostKey;
+  } catch (err) {
+    throw wrap(`waiting for the task's SSH server: connecting to server "${address}:${port}" as user "${username}"`, err);
+  }
+  const sshReady = Date.now();
+
+  await writeState(directory, { ...state, address, port, username, hostKey });
+  log.info(
+    `Task ready in ${seconds(sshReady - started)} s (RunTask ${seconds(ranTask - started)} s, ` +
+      `to RUNNING ${seconds(running - ranTask)} s, to SSH ${seconds(sshReady - running)} s) at ${address}:${port}`,
+  );
+}
+
+async function stopAfterFailure(ctx: StageContext, runtime: TaskRuntime, taskArn: string, reason: string): Promise<void> {
+  try {
+    await runtime.stopTask(taskArn, reason);
+    ctx.log.info(`Stopped task ${taskArn}`);
+  } catch (err) {
+    // The state file still names the task, so cleanup will try again.
+    ctx.log.error(`stopping Fargate Task "${taskArn}" after a failed prepare: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
