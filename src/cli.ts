@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Entry point. Parses argv, loads the config, builds the logger, imports the one stage module it
+// needs and calls it. The one place that catches and chooses an exit code: a build failure maps to
+// BUILD_FAILURE_EXIT_CODE, everything else to SYSTEM_FAILURE_EXIT_CODE, with one `ERROR: ...` line.
+import { resolve } from "node:path";
+import { type GlobalFlags, parseCommandLine, UsageError } from "./cli-args.js";
+import { helpText } from "./cli-help.js";
+import { loadConfig } from "./config/load.js";
+import { DriverError } from "./errors.js";
+import { type ExitCodes, ExitCodesError, exitCodeFor, FALLBACK_EXIT_CODE, readExitCodes, tryReadExitCodes } from "./exit-codes.js";
+import { readJobIdentity } from "./job.js";
+import { createLogger, type DriverLogger, redactText, routeProcessWarnings } from "./logging.js";
+import { loadStage, type StageName } from "./stages/dispatch.js";
+import { driverVersion } from "./version.js";
+
+/** How long a stage may take to end after SIGTERM/SIGINT before the CLI exits on its own. */
+export const SIGNAL_GRACE_MS = 30_000;
+
+// The contract of src/exec/index.ts (imported by a computed specifier so `custom` never loads it).
+interface ExecOptions {
+  file: string;
+  configPath: string;
+  job: string;
+  driverGlobalArgs: string[];
+  driverCommand: string[];
+}
+
+/** What the error report needs to know about how far the run got. */
+interface Session {
+  flags: GlobalFlags | undefined;
+  codes: ExitCodes | undefined;
+  log: DriverLogger | undefined;
+}
+
+async function main(argv: string[], session: Session): Promise<number> {
+  const command = parseCommandLine(argv);
+  switch (command.kind) {
+    case "help":
+      process.stdout.write(helpText(command.topic));
+      return 0;
+    case "version":
+      process.stdout.write(`fargate version ${driverVersion()}\n`);
+      return 0;
+    case "gc":
+      fallbackLogger(command.flags).failure(
+        `"fargate gc" (stopping tasks left behind by cancelled jobs) is not built yet in version ${driverVersion()}; ` +
+          `until it is, list them with "aws ecs list-tasks --cluster <cluster>" and stop them with "aws ecs stop-task"`,
+      );
+      return FALLBACK_EXIT_CODE;
+    case "exec": {
+      session.flags = command.flags;
+      const spec = "./exec/index.js";
+      const { runExec } = (await import(spec)) as { runExec(opts: ExecOptions): Promise<number> };
+      return runExec({
+        file: command.file,
+        configPath: command.configPath,
+        job: command.job,
+        driverGlobalArgs: forwardedFlags(command.flags, resolve(command.configPath)),
+        driverCommand: [process.execPath, ...process.execArgv, process.argv[1] ?? ""],
+      });
+    }
+    case "custom":
+      session.flags = command.flags;
+      return runCustomStage(command.stage, command.args, command.flags, session);
+  }
+}
+
+async function runCustomStage(stage: StageName, args: string[], flags: GlobalFlags, session: Session): Promise<number> {
+  session.codes = readExitCodes(process.env);
+  const loaded = loadConfig({ path: flags.config ?? "config.toml", flags, env: process.env });
+  const log = createLogger({ level: loaded.config.logLevel, format: loaded.config.logFormat, file: loaded.config.logFile });
+  session.log = log;
+  routeProcessWarnings(log);
+  for (const warning of loaded.warnings) log.warn(warning);
+  const job = readJobIdentity(process.env);
+  const signal = abortOnSignals(log, session.codes.system);
+  const stageFunction = await loadStage(stage);
+  log.debug(`Starting stage ${stage}`, { job: job.jobId, id: job.id, version: driverVersion() });
+  await stageFunction({
+    config: loaded.config,
+    log,
+    env: process.env,
+    args,
+    signal,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    job,
+    version: driverVersion(),
+  });
+  return 0;
+}
+
+// The runner sends SIGTERM to the whole process group on cancel/timeout: the stage sees the abort
+// and ends itself (stopping remote work); if it has not ended after the grace period, we do.
+function abortOnSignals(log: DriverLogger, systemCode: number): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) return;
+    log.warn(`Received ${name}: stopping`);
+    controller.abort(new DriverError("cancelled", `interrupted by ${name}`));
+    setTimeout(() => {
+      log.failure(`the stage did not end within ${SIGNAL_GRACE_MS / 1000}s after ${name}; exiting`);
+      process.exit(systemCode);
+    }, SIGNAL_GRACE_MS).unref();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return controller.signal;
+}
+
+// Global flags `fargate exec` passes on to every stage it starts (config made absolute: stages run elsewhere).
+function forwardedFlags(flags: GlobalFlags, configPath: string): string[] {
+  const out = ["--config", configPath];
+  if (flags.debug) out.push("--debug");
+  const pairs: [string, string | undefined][] = [
+    ["--log-level", flags.logLevel],
+    ["--log-format", flags.logFormat],
+    ["--log-file", flags.logFile === undefined ? undefined : resolve(flags.logFile)],
+    ["--task-def", flags.taskDefinition],
+    ["--platform-version", flags.platformVersion],
+  ];
+  for (const [name, value] of pairs) if (value !== undefined) out.push(name, value);
+  return out;
+}
+
+// The one catch: one line on stderr (and the LogFile), the stack only with --debug.
+function report(err: unknown, session: Session): number {
+  const log = session.log ?? fallbackLogger(session.flags);
+  if (err instanceof ExitCodesError) {
+    log.failure(err.message);
+    return FALLBACK_EXIT_CODE;
+  }
+  const message = err instanceof DriverError ? err.message : `unexpected error: ${err instanceof Error ? err.message : String(err)} (run with --debug for details)`;
+  log.failure(message);
+  const debug = session.flags?.debug === true || session.log?.level === "debug";
+  if (debug) process.stderr.write(redactText(describeStack(err)) + "\n");
+  // A wrong `custom` command line still comes from the runner: use its system-failure code if it set one.
+  const codes = session.codes ?? (err instanceof UsageError && err.command === "custom" ? tryReadExitCodes(process.env) : undefined);
+  return exitCodeFor(err instanceof DriverError ? err.failureClass : "system", codes);
+}
+
+function describeStack(err: unknown): string {
+  const lines: string[] = [];
+  for (let current = err, depth = 0; current !== undefined && depth < 8; depth++) {
+    lines.push((depth === 0 ? "" : "caused by: ") + (current instanceof Error ? (current.stack ?? current.message) : String(current)));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return lines.join("\n");
+}
+
+// Before the config is loaded: the format from --log-format when it is valid, else text.
+function fallbackLogger(flags: GlobalFlags | undefined): DriverLogger {
+  const format = flags?.logFormat === "json" || flags?.logFormat === "text-simple" ? flags.logFormat : "text";
+  return createLogger({ level: "info", format });
+}
+
+const session: Session = { flags: undefined, codes: undefined, log: undefined };
+// If anything escapes (an emitter's unhandled 'error'), report it as a system failure rather than
+// crash with Node's exit code 1, which the runner would read as a failed job script.
+process.on("uncaughtException", (err) => finish(report(err, session)));
+process.exitCode = FALLBACK_EXIT_CODE;
+
+function finish(code: number): void {
+  session.log?.close();
+  process.exit(code);
+}
+
+main(process.argv.slice(2), session).then(finish, (err: unknown) => finish(report(err, session)));
