@@ -82,11 +82,12 @@ export function loadJob(file: string, jobName: string): JobDefinition {
 
 /** Parses CI YAML text and returns job `jobName` (see loadJob); `file` only names the source in messages. */
 export function parseJob(text: string, jobName: string, file = ".gitlab-ci.yml"): JobDefinition {
-  const doc = parseDocument(text, { prettyErrors: false, merge: true });
+  const doc = parseDocument(text, { merge: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
-    const where = first.linePos ? ` at line ${first.linePos[0].line}` : "";
-    throw new ExecInputError(`parsing CI file "${file}": invalid YAML${where}: ${oneLine(first.message)}`);
+    const where = first.linePos ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}` : "";
+    const what = oneLine(first.message).replace(/ at line \d+, column \d+:?$/, "");
+    throw new ExecInputError(`parsing CI file "${file}": invalid YAML${where}: ${what}`);
   }
   const unsupportedTag = doc.warnings.find((w) => w.message.includes("!reference"));
   if (unsupportedTag) {

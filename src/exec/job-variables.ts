@@ -51,8 +51,9 @@ const secretName = /TOKEN|PASSWORD|SECRET/i;
 
 /** The project directory inside the builds dir, as the runner lays it out. */
 export function projectDir(job: LocalJob): string {
-  const base = job.buildsDirIsShared ? `${job.buildsDir}/${localRunnerShortToken}/0` : job.buildsDir;
-  return `${base.replace(/\/+$/, "")}/${localNamespace}/${job.projectName}`;
+  const builds = job.buildsDir.replace(/(.)\/+$/, "$1");
+  const base = job.buildsDirIsShared ? `${builds}/${localRunnerShortToken}/0` : builds;
+  return `${base}/${localNamespace}/${job.projectName}`;
 }
 
 /** Turns a directory name into a GitLab-style project path segment. */

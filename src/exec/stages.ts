@@ -97,9 +97,11 @@ function getSources(body: BashBody, ctx: ScriptContext): BashBody {
     body.line(`rm -r -f ${shellEscape(ctx.projectDir)}`);
   } else if (strategy === "none") {
     body.notice("Skipping Git repository setup");
+  } else if (strategy === "") {
+    body.notice("fargate exec has no GitLab server to clone from: skipping the Git checkout (as with GIT_STRATEGY: none)");
+    body.notice("Skipping Git repository setup");
   } else {
-    const which = strategy === "" ? "the default GIT_STRATEGY (fetch)" : `GIT_STRATEGY=${strategy}`;
-    body.warning(`fargate exec has no GitLab server to fetch from: ignoring ${which} and skipping the Git checkout as with GIT_STRATEGY: none`);
+    body.warning(`fargate exec has no GitLab server to clone from: ignoring GIT_STRATEGY=${strategy} and skipping the Git checkout (as with GIT_STRATEGY: none)`);
     body.notice("Skipping Git repository setup");
   }
   body.mkdir(ctx.projectDir);
