@@ -58,7 +58,10 @@ export async function runJob(input: RunJobInput): Promise<number> {
     for (let attempt = 1; attempt <= prepareAttempts; attempt++) {
       const session = await JobSession.create(input.tmpRoot);
       const prepared = await configAndPrepare(input, session, stop);
-      if (prepared.ok) return await runStages(input, session, prepared.config, stop, aborted);
+      if (prepared.ok) {
+        const outcome = await runStages(input, session, prepared.config, aborted, stop);
+        return verdict(input, outcome.failure, outcome.stoppedBy);
+      }
       if (prepared.configOk) await cleanup(input, session, prepared.config);
       await session.remove();
       failure = prepared.failure;
@@ -109,9 +112,16 @@ async function configAndPrepare(input: RunJobInput, session: JobSession, jobStop
   return { ok: true, config };
 }
 
+/** How the run stages ended. */
+interface Outcome {
+  failure: Failure | undefined;
+  stoppedBy: Abort | undefined;
+}
+
+// Runs the stages, then cleanup (always); the verdict is printed after cleanup, as the last line.
 async function runStages(
-  input: RunJobInput, session: JobSession, config: ConfigOutput, stop: AbortSignal, aborted: () => Abort | undefined,
-): Promise<number> {
+  input: RunJobInput, session: JobSession, config: ConfigOutput, aborted: () => Abort | undefined, stop: AbortSignal,
+): Promise<Outcome> {
   const { def, log } = input;
   let failure: Failure | undefined;
   let stoppedBy: Abort | undefined;
@@ -139,7 +149,7 @@ async function runStages(
       if (failure && !stoppedBy) {
         failure = prefixed(failure, "prepare environment: ", ". Check https://docs.gitlab.com/runner/shells/#shell-profile-loading for more information");
       }
-      return verdict(input, failure, stoppedBy);
+      return { failure, stoppedBy };
     }
     for (const stage of ["get_sources", "restore_cache", "download_artifacts"] as const) {
       failure ??= await run(stage, "running");
@@ -157,7 +167,7 @@ async function runStages(
     const uploadFailure = await run(failure ? "upload_artifacts_on_failure" : "upload_artifacts_on_success", status);
     failure ??= uploadFailure;
     await run("cleanup_file_variables", status);
-    return verdict(input, failure, stoppedBy);
+    return { failure, stoppedBy };
   } finally {
     await cleanup(input, session, config);
     await session.remove();
