@@ -1,0 +1,146 @@
+// prepare's failure paths against the emulator: RunTask failures and errors in the Go driver's
+// words, subnet fallback on capacity failures, tasks that never start, SSH that never comes up,
+// start timeouts and SIGTERM: every task started is stopped, with a reason naming the job.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { after, afterEach, before, describe, it } from "node:test";
+import { DriverError } from "../../src/errors.js";
+import { prepareStage } from "../../src/stages/prepare.js";
+import { cleanupStage } from "../../src/stages/cleanup.js";
+import { readState, statePath } from "../../src/state/state-file.js";
+import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
+import { assertNoTaskRunning, newJob, seededConfig, stageContext, tempDir, useEmulatorEnv } from "./stages-e2e-support.js";
+
+const GO_PREFIX = "starting new Fargate task: running new task on Fargate: error starting AWS Fargate Task: ";
+
+describe("prepare failures", () => {
+  let emulator: EmulatorHandle;
+  const stateDir = tempDir("fargate-state-");
+
+  before(async () => {
+    emulator = await startEmulator({ ssh: "embedded", timeScale: 0.02 });
+    useEmulatorEnv(emulator);
+  });
+  afterEach(async () => {
+    await assertNoTaskRunning(emulator);
+    await emulator.control("DELETE", "/_emulator/faults");
+  });
+  after(async () => {
+    await emulator?.stop();
+  });
+
+  async function taskOf(taskArn: string) {
+    return (await emulator.tasks()).find((t) => t.taskArn === taskArn);
+  }
+
+  it("tries the next subnet when RunTask reports no capacity", async () => {
+    await emulator.control("POST", "/_emulator/subnets", { subnetId: "subnet-second" });
+    await emulator.addFaults([
+      { op: "RunTask", failure: "Capacity is unavailable at this time. Please try again later or in a different availability zone", subnet: "subnet-xxxxxx", times: 1 },
+    ]);
+    const config = seededConfig(stateDir, { subnets: ["subnet-xxxxxx", "subnet-second"] });
+    const job = newJob();
+    await prepareStage(stageContext(config, job).ctx);
+    const state = await readState(stateDir, job.id);
+    assert.equal((await taskOf(state.taskArn))?.subnetId, "subnet-second");
+    await cleanupStage(stageContext(config, job).ctx);
+  });
+
+  it("reports RunTask failures in the Go driver's words, starting nothing", async () => {
+    await emulator.addFaults([{ op: "RunTask", failure: "Capacity is unavailable at this time", times: 1 }]);
+    const job = newJob();
+    await assert.rejects(prepareStage(stageContext(seededConfig(stateDir), job).ctx), (err: unknown) => {
+      assert.ok(err instanceof DriverError && err.failureClass === "system");
+      assert.equal(err.message, `${GO_PREFIX}Capacity is unavailable at this time`);
+      return true;
+    });
+    assert.equal(existsSync(statePath(stateDir, job.id)), false);
+  });
+
+  it("reports RunTask errors in the Go driver's words", async () => {
+    const job = newJob();
+    const config = seededConfig(stateDir, { cluster: "no-such-cluster" });
+    await assert.rejects(prepareStage(stageContext(config, job).ctx), (err: unknown) => {
+      assert.ok(err instanceof DriverError);
+      assert.match(err.message, new RegExp(`^${GO_PREFIX}ClusterNotFoundException: `));
+      return true;
+    });
+  });
+
+  it("reports why a task stopped before RUNNING, and keeps its ARN for cleanup", async () => {
+    await emulator.addFaults([{ task: "failToStart", times: 1 }]);
+    const job = newJob();
+    const stage = stageContext(seededConfig(stateDir), job);
+    await assert.rejects(prepareStage(stage.ctx), (err: unknown) => {
+      assert.ok(err instanceof DriverError);
+      assert.match(err.message, /^waiting Fargate task to be ready: task \w+ stopped before RUNNING: TaskFailedToStart: CannotPullContainerError/);
+      return true;
+    });
+    const state = await readState(stateDir, job.id);
+    assert.equal(state.address, undefined);
+    assert.equal((await taskOf(state.taskArn))?.desiredStatus, "STOPPED");
+    await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
+    assert.equal(existsSync(statePath(stateDir, job.id)), false);
+  });
+
+  it("stops the task when SSH never becomes ready", async () => {
+    await emulator.addFaults([{ ssh: "startDelayMs", value: 60_000, times: 1 }]);
+    const config = seededConfig(stateDir);
+    config.ssh = { ...config.ssh, readyTimeoutMs: 1500, connectTimeoutMs: 500 };
+    const job = newJob();
+    await assert.rejects(prepareStage(stageContext(config, job).ctx), (err: unknown) => {
+      assert.ok(err instanceof DriverError);
+      assert.match(err.message, /^waiting for the task's SSH server: connecting to server "127[.\d]+:22" as user "\w+": dial tcp 127[.\d]+:22: connect: connection refused/);
+      return true;
+    });
+    const state = await readState(stateDir, job.id);
+    const task = await taskOf(state.taskArn);
+    assert.equal(task?.desiredStatus, "STOPPED");
+    assert.match(task?.stoppedReason ?? "", new RegExp(`^Job ${job.jobId} prepare failed \\(gitlab-fargate-driver\\): waiting for the task's SSH server`));
+    await cleanupStage(stageContext(config, job).ctx);
+  });
+
+  it("stops the task when it is not RUNNING within StartTimeout", async () => {
+    const job = newJob();
+    await assert.rejects(prepareStage(stageContext(seededConfig(stateDir, { startTimeoutMs: 1 }), job).ctx), (err: unknown) => {
+      assert.ok(err instanceof DriverError);
+      assert.match(err.message, /^waiting Fargate task to be ready: task \w+ not RUNNING after 0\.0 s/);
+      return true;
+    });
+    await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
+  });
+
+  it("rides out DescribeTasks throttling", async () => {
+    await emulator.addFaults([{ op: "DescribeTasks", error: "ThrottlingException", times: 6 }]);
+    const job = newJob();
+    await prepareStage(stageContext(seededConfig(stateDir), job).ctx);
+    await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
+  });
+
+  it("stops the task on SIGTERM while waiting", async () => {
+    await emulator.addFaults([{ ssh: "startDelayMs", value: 60_000, times: 1 }]);
+    const job = newJob();
+    const stage = stageContext(seededConfig(stateDir), job);
+    const preparing = prepareStage(stage.ctx);
+    setTimeout(() => stage.abort.abort(), 600);
+    const started = Date.now();
+    await assert.rejects(preparing, (err: unknown) => err instanceof DriverError && err.code === "cancelled" && err.failureClass === "system");
+    assert.ok(Date.now() - started < 5000);
+    const state = await readState(stateDir, job.id);
+    const task = await taskOf(state.taskArn);
+    assert.equal(task?.desiredStatus, "STOPPED");
+    assert.match(task?.stoppedReason ?? "", new RegExp(`^Job ${job.jobId} cancelled during prepare`));
+    await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
+  });
+
+  it("stops the task when SIGTERM arrives during RunTask, after letting the call finish", async () => {
+    const job = newJob();
+    const stage = stageContext(seededConfig(stateDir), job);
+    const preparing = prepareStage(stage.ctx);
+    stage.abort.abort(); // RunTask is already on its way: it must not be aborted mid-flight
+    await assert.rejects(preparing, (err: unknown) => err instanceof DriverError && err.code === "cancelled");
+    const state = await readState(stateDir, job.id);
+    assert.equal((await taskOf(state.taskArn))?.desiredStatus, "STOPPED");
+    await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
+  });
+});
