@@ -117,7 +117,9 @@ describe("JobSession", () => {
   });
 
   it("writes a payload of the runner's shape", () => {
-    const payload = jobPayload(def, local, buildJobVariables(def, local)) as Record<string, any>;
+    const payload = jobPayload(def, local, buildJobVariables(def, local)) as {
+      id: number; runner_info: unknown; steps: Array<{ script: string[] }>; image: { name: string };
+    };
     for (const key of ["id", "token", "job_info", "git_info", "runner_info", "variables", "steps", "image", "services", "artifacts", "cache", "dependencies", "features"]) {
       assert.ok(key in payload, key);
     }
