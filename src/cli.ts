@@ -16,15 +16,6 @@ import { driverVersion } from "./version.js";
 /** How long a stage may take to end after SIGTERM/SIGINT before the CLI exits on its own. */
 export const SIGNAL_GRACE_MS = 30_000;
 
-// The contract of src/exec/index.ts (imported by a computed specifier so `custom` never loads it).
-interface ExecOptions {
-  file: string;
-  configPath: string;
-  job: string;
-  driverGlobalArgs: string[];
-  driverCommand: string[];
-}
-
 /** What the error report needs to know about how far the run got. */
 interface Session {
   flags: GlobalFlags | undefined;
@@ -49,8 +40,7 @@ async function main(argv: string[], session: Session): Promise<number> {
       return FALLBACK_EXIT_CODE;
     case "exec": {
       session.flags = command.flags;
-      const spec = "./exec/index.js";
-      const { runExec } = (await import(spec)) as { runExec(opts: ExecOptions): Promise<number> };
+      const { runExec } = await import("./exec/index.js");
       return runExec({
         file: command.file,
         configPath: command.configPath,

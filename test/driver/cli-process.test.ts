@@ -260,3 +260,25 @@ describe("cli: failures", { concurrency: true }, () => {
     assert.match(result.stderr, /obtaining information about the running task: trying to access file ".*\.json": file does not exist/);
   });
 });
+
+describe("cli: exec routing", { concurrency: true }, () => {
+  it("exec --help works without files", async () => {
+    const result = await runCli(["exec", "--help"], { cwd: workDir() });
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^Usage: fargate \[global flags\] exec \[--file \.gitlab-ci\.yml\] \[--config fargate\.toml\] JOB/);
+  });
+
+  it("exec without a job name is a usage error", async () => {
+    const result = await runCli(["exec"], { cwd: workDir() });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^ERROR: missing job name: usage: fargate exec/);
+  });
+
+  it("exec hands the job to the local runner (defaults .gitlab-ci.yml / fargate.toml)", async () => {
+    const dir = workDir();
+    writeFileSync(join(dir, ".gitlab-ci.yml"), "build:\n  script:\n    - echo hi\n");
+    const result = await runCli(["exec", "no-such-job"], { cwd: dir });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /job "no-such-job" not found in "\.gitlab-ci\.yml"/);
+  });
+});
