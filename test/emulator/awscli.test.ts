@@ -1,0 +1,132 @@
+// The awscli (botocore: an independent client nobody here wrote) against the real emulator: the
+// seed document's run-task reaches RUNNING and its public IP is found through EC2.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
+
+function awsAvailable(): boolean {
+  try {
+    execFileSync("aws", ["--version"], { stdio: "ignore", timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const skip = awsAvailable() ? false : "the awscli (aws) is not installed";
+let emu: EmulatorHandle;
+let tmp: string;
+let env: NodeJS.ProcessEnv;
+
+interface AwsResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function aws(...args: string[]): Promise<AwsResult> {
+  return new Promise((resolve) => {
+    execFile("aws", ["--endpoint-url", emu.endpoint, "--region", "us-east-2", "--output", "json", ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function awsJson(...args: string[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = await aws(...args);
+  assert.equal(r.code, 0, `aws ${args.join(" ")}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+before(async () => {
+  if (skip) return;
+  emu = await startEmulator({ args: ["--no-throttle"] });
+  tmp = mkdtempSync(path.join(os.tmpdir(), "emulator-awscli-"));
+  const empty = path.join(tmp, "empty");
+  writeFileSync(empty, "");
+  env = {
+    PATH: process.env.PATH,
+    HOME: tmp,
+    AWS_ACCESS_KEY_ID: "AKIDEMULATOR",
+    AWS_SECRET_ACCESS_KEY: "emulator-secret",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_CONFIG_FILE: empty,
+    AWS_SHARED_CREDENTIALS_FILE: empty,
+    AWS_PAGER: "",
+  };
+});
+
+after(async () => {
+  await emu?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+test("the seed's run-task reaches RUNNING and ec2 describe-network-interfaces finds its public IP", { skip }, async () => {
+  const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEmulatorAwscliTestKey awscli";
+  const run = await awsJson(
+    "ecs",
+    "run-task",
+    "--cluster",
+    "test-cluster",
+    "--task-definition",
+    "test-task:1",
+    "--network-configuration",
+    "awsvpcConfiguration={subnets=[subnet-xxxxxx],securityGroups=[sg-xxxxxxxxxxxxx],assignPublicIp=ENABLED}",
+    "--overrides",
+    JSON.stringify({ containerOverrides: [{ name: "ci-coordinator", environment: [{ name: "SSH_PUBLIC_KEY", value: key }] }] }),
+  );
+  assert.deepEqual(run.failures, []);
+  const arn: string = run.tasks[0].taskArn;
+  let task;
+  for (let i = 0; i < 100; i++) {
+    task = (await awsJson("ecs", "describe-tasks", "--cluster", "test-cluster", "--tasks", arn)).tasks[0];
+    if (task.lastStatus === "RUNNING") break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(task.lastStatus, "RUNNING");
+  const eni = task.attachments[0].details.find((d: { name: string }) => d.name === "networkInterfaceId").value;
+  const ni = await awsJson("ec2", "describe-network-interfaces", "--network-interface-ids", eni);
+  const publicIp = ni.NetworkInterfaces[0].Association.PublicIp;
+  assert.match(publicIp, /^127\./);
+  const mine = (await emu.tasks()).find((t) => t.taskArn === arn)!;
+  assert.equal(mine.publicIp, publicIp);
+
+  const listed = await awsJson("ecs", "list-tasks", "--cluster", "test-cluster");
+  assert.ok(listed.taskArns.includes(arn));
+  const def = await awsJson("ecs", "describe-task-definition", "--task-definition", "test-task:1");
+  assert.equal(def.taskDefinition.containerDefinitions[0].name, "ci-coordinator");
+
+  const stop = await awsJson("ecs", "stop-task", "--cluster", "test-cluster", "--task", arn, "--reason", "awscli test");
+  assert.equal(stop.task.desiredStatus, "STOPPED");
+  assert.equal(stop.task.stoppedReason, "awscli test");
+});
+
+test("error cases exit non-zero with AWS's error name on stderr", { skip }, async () => {
+  const cases: Array<[string[], string]> = [
+    [["ecs", "run-task", "--cluster", "nope", "--task-definition", "test-task:1"], "ClusterNotFoundException"],
+    [["ecs", "run-task", "--cluster", "test-cluster", "--task-definition", "test-task:1"], "InvalidParameterException"],
+    [["ecs", "run-task", "--cluster", "test-cluster", "--task-definition", "nope:1"], "ClientException"],
+    [["ecs", "describe-task-definition", "--task-definition", "nope:1"], "ClientException"],
+    [["ecs", "stop-task", "--cluster", "test-cluster", "--task", "0123456789abcdef0123456789abcdef"], "InvalidParameterException"],
+    [["ec2", "describe-network-interfaces", "--network-interface-ids", "eni-0123456789abcdef0"], "InvalidNetworkInterfaceID.NotFound"],
+  ];
+  for (const [args, name] of cases) {
+    const r = await aws(...args);
+    assert.notEqual(r.code, 0, args.join(" "));
+    assert.match(r.stderr, new RegExp(`\\(${name.replace(".", "\\.")}\\)`), r.stderr);
+  }
+});
+
+test("an injected ThrottlingException is retried by the awscli", { skip }, async () => {
+  await emu.addFaults([{ op: "ListTasks", error: "ThrottlingException", times: 1 }]);
+  const out = await awsJson("ecs", "list-tasks", "--cluster", "test-cluster");
+  assert.ok(Array.isArray(out.taskArns));
+  const reqs = (await emu.requests()) as Array<{ operation: string; outcome: string }>;
+  const lt = reqs.filter((r) => r.operation === "ListTasks").map((r) => r.outcome);
+  assert.deepEqual(lt.slice(-2), ["ThrottlingException", "ok"]);
+});
