@@ -143,7 +143,9 @@ function resolveConfig(
   }
   if (problems.length > 0) return undefined;
 
-  const logFile = first(flags.logFile, top.LogFile);
+  // A --log-file path is the user's own, relative to where they ran the command; the file's is relative to the file.
+  const flagLogFile = first(flags.logFile);
+  const logFile = flagLogFile !== undefined ? resolve(flagLogFile) : first(top.LogFile);
   return {
     logLevel,
     logFormat,
