@@ -113,7 +113,7 @@ export async function runExec(opts: ExecOptions): Promise<number> {
     return await runJob({
       def,
       job,
-      driverArgv: [...opts.driverCommand, ...opts.driverGlobalArgs],
+      driverArgv: [...absoluteLoaders(opts.driverCommand), ...opts.driverGlobalArgs],
       hostEnv,
       log,
       debug: debug ? (text) => errOut.write(text) : undefined,
@@ -137,6 +137,25 @@ export async function runExec(opts: ExecOptions): Promise<number> {
       process.off("SIGTERM", onSignal);
     }
   }
+}
+
+// Node resolves `--import tsx` from the cwd, but the driver runs in the per-job temp dir (as the
+// runner starts it): resolve such bare loader specifiers here, from this package, where they exist.
+function absoluteLoaders(argv: readonly string[]): string[] {
+  const flags = new Set(["--import", "--loader", "--experimental-loader"]);
+  const resolveBare = (spec: string) => {
+    if (/^(\.|\/|file:|data:|node:)/.test(spec)) return spec;
+    try {
+      return import.meta.resolve(spec);
+    } catch {
+      return spec;
+    }
+  };
+  return argv.map((arg, i) => {
+    const eq = /^(--[a-z-]+)=(.*)$/.exec(arg);
+    if (eq && flags.has(eq[1]!)) return `${eq[1]}=${resolveBare(eq[2]!)}`;
+    return i > 0 && flags.has(argv[i - 1]!) ? resolveBare(arg) : arg;
+  });
 }
 
 function wantsDebug(args: readonly string[]): boolean {
