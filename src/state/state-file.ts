@@ -13,7 +13,8 @@ import type { JobState } from "./types.js";
 const READING = "obtaining information about the running task";
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1));
-const JobStateSchema = v.object({
+// Loose: fields added to JobState later survive a read even before this schema learns them.
+const JobStateSchema = v.looseObject({
   version: v.literal(1),
   id: nonEmpty,
   jobId: nonEmpty,
