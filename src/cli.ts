@@ -10,11 +10,9 @@ import { DriverError } from "./errors.js";
 import { type ExitCodes, ExitCodesError, exitCodeFor, FALLBACK_EXIT_CODE, readExitCodes, tryReadExitCodes } from "./exit-codes.js";
 import { readJobIdentity } from "./job.js";
 import { createLogger, type DriverLogger, redactText, routeProcessWarnings } from "./logging.js";
+import { abortOnSignals } from "./signals.js";
 import { loadStage, type StageName } from "./stages/dispatch.js";
 import { driverVersion } from "./version.js";
-
-/** How long a stage may take to end after SIGTERM/SIGINT before the CLI exits on its own. */
-export const SIGNAL_GRACE_MS = 30_000;
 
 /** What the error report needs to know about how far the run got. */
 interface Session {
@@ -78,24 +76,6 @@ async function runCustomStage(stage: StageName, args: string[], flags: GlobalFla
     version: driverVersion(),
   });
   return 0;
-}
-
-// The runner sends SIGTERM to the whole process group on cancel/timeout: the stage sees the abort
-// and ends itself (stopping remote work); if it has not ended after the grace period, we do.
-function abortOnSignals(log: DriverLogger, systemCode: number): AbortSignal {
-  const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) return;
-    log.warn(`Received ${name}: stopping`);
-    controller.abort(new DriverError("cancelled", `interrupted by ${name}`));
-    setTimeout(() => {
-      log.failure(`the stage did not end within ${SIGNAL_GRACE_MS / 1000}s after ${name}; exiting`);
-      process.exit(systemCode);
-    }, SIGNAL_GRACE_MS).unref();
-  };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
-  return controller.signal;
 }
 
 // Global flags `fargate exec` passes on to every stage it starts (config made absolute: stages run elsewhere).
