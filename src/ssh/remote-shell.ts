@@ -105,7 +105,7 @@ export async function runRemoteScript(client: Client, script: Buffer, options: R
     });
     channel.on("close", () => {
       if (cancelled) return settle({ kind: "cancelled" });
-      settle(exit ?? { kind: "dropped", reason: connectionError ?? "the SSH session ended without an exit status" });
+      settle(exit ?? { kind: "dropped", reason: connectionError ?? "the channel closed" });
     });
 
     channel.pipe(options.stdout, { end: false });
