@@ -28,6 +28,7 @@ export class FrontDoor {
 
   /** Listens on every address; rejects (listening nowhere) if any address cannot be bound. */
   static async open(options: FrontDoorOptions): Promise<FrontDoor> {
+    checkLoopbackAddresses(options.addresses);
     const servers: Server[] = [];
     try {
       for (const address of options.addresses) {
@@ -77,6 +78,18 @@ export class FrontDoor {
       socket.on("close", () => clearTimeout(timer));
     }
     this.options.onConnection(socket, fault?.kind === "changeHostKey");
+  }
+}
+
+/** Throws unless every address is a literal IPv4 address in 127.0.0.0/8 (and there is one). */
+export function checkLoopbackAddresses(addresses: string[]): void {
+  if (addresses.length === 0) throw new Error("no address to listen on");
+  for (const address of addresses) {
+    const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+    // Names are refused too: resolving one could reach a DNS server outside the machine.
+    if (!octets || octets.slice(1).some((octet) => Number(octet) > 255)) {
+      throw new Error(`listening on ${address}: not an IPv4 address in 127.0.0.0/8, the only addresses the emulator uses`);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // The containers module's entry point: the model picks a runtime by name and sees only the port.
 import { EmbeddedRuntime } from "./embedded-ssh.js";
+import { OpensshRuntime } from "./openssh.js";
 import type { ContainerRuntime } from "./types.js";
 
 export type { ConnectionFault, ContainerLaunch, ContainerRuntime, RunningContainer } from "./types.js";
@@ -10,6 +11,6 @@ export function createRuntime(kind: "embedded" | "openssh"): ContainerRuntime {
     case "embedded":
       return new EmbeddedRuntime();
     case "openssh":
-      throw new Error("creating the openssh container runtime: not implemented yet");
+      return new OpensshRuntime();
   }
 }

@@ -83,6 +83,9 @@ export class TaskProcesses {
   readonly markerEntry: string;
   private readonly marker: Buffer;
   private readonly groups = new Map<number, string>(); // leader pid -> leader start time
+  // Processes known to be the task's (pid -> start time): tracked roots, and everything found
+  // once, so an sshd child still counts after its parent died and it was reparented.
+  private readonly known = new Map<number, string>();
 
   constructor(readonly taskId: string) {
     this.markerEntry = `${TASK_MARKER_VARIABLE}=${taskId}`;
@@ -95,6 +98,15 @@ export class TaskProcesses {
     if (info) this.groups.set(leaderPid, info.startTime);
   }
 
+  /**
+   * Remembers a process (and so its descendants) as the task's even without a readable marker:
+   * sshd overwrites its environ with its process title.
+   */
+  trackProcess(pid: number): void {
+    const info = readStat(pid);
+    if (info) this.known.set(pid, info.startTime);
+  }
+
   /** The task's live processes right now, never the emulator itself or its ancestors. */
   find(): ProcessInfo[] {
     const spared = protectedPids();
@@ -102,17 +114,34 @@ export class TaskProcesses {
       .filter((pid) => !spared.has(pid))
       .map(readStat)
       .filter(isAlive);
-    const marked = live.filter((info) => environHas(info.pid, this.marker));
+    const members = new Map<number, ProcessInfo>();
+    for (const info of live) {
+      if (this.known.get(info.pid) === info.startTime || environHas(info.pid, this.marker)) members.set(info.pid, info);
+    }
     // A tracked group id counts only while the group is provably ours: its leader is the very
-    // process we started, or a marked process is in it. Otherwise the id may have been reused.
-    const ours = new Set(marked.map((info) => info.pgid));
+    // process we started, or a member is ours. Otherwise the id may have been reused.
+    const ownedGroups = new Set([...members.values()].map((info) => info.pgid));
     for (const [leader, startTime] of this.groups) {
       const info = live.find((p) => p.pid === leader);
-      if (info && info.startTime === startTime) ours.add(leader);
-      else if (!ours.has(leader)) this.groups.delete(leader);
+      if (info?.startTime === startTime) ownedGroups.add(leader);
+      else if (!ownedGroups.has(leader)) this.groups.delete(leader);
     }
-    return live.filter((info) => ours.has(info.pgid) && this.groups.has(info.pgid)).concat(marked)
-      .filter((info, index, all) => all.findIndex((other) => other.pid === info.pid) === index);
+    for (const info of live) {
+      if (this.groups.has(info.pgid) && ownedGroups.has(info.pgid)) members.set(info.pid, info);
+    }
+    // Descendants of the task's processes are the task's, whatever their environment.
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const info of live) {
+        if (!members.has(info.pid) && members.has(info.ppid)) {
+          members.set(info.pid, info);
+          grew = true;
+        }
+      }
+    }
+    this.known.clear(); // the dead need no remembering, and their pids may be reused
+    for (const info of members.values()) this.known.set(info.pid, info.startTime);
+    return [...members.values()];
   }
 
   /**

@@ -8,8 +8,12 @@ export const SESSION_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 /** The shell every command runs with (the task image's login shell for root). */
 export const SESSION_SHELL = "/bin/bash";
 
-/** Variables sshd does not set by itself; the openssh runtime passes them with SetEnv. */
-export const EXTRA_SESSION_ENV: Record<string, string> = { LANG: "C.UTF-8", PATH: SESSION_PATH };
+/**
+ * Variables sshd does not set by itself; the openssh runtime passes them with SetEnv. SHLVL=1
+ * stops bash from reading the host's ~/.bashrc as an sshd-started shell would: the task image's
+ * root has none that matters, this machine's root may have anything.
+ */
+export const EXTRA_SESSION_ENV: Record<string, string> = { LANG: "C.UTF-8", PATH: SESSION_PATH, SHLVL: "1" };
 
 /** A user from /etc/passwd. */
 export interface PasswdUser {

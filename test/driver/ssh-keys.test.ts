@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import ssh2 from "ssh2";
 import { abbreviateHostKey, formatHostKey, sameHostKey } from "../../src/ssh/host-key.js";
-import { generateJobKeyPair } from "../../src/ssh/keys.js";
+import { generateJobKeyPair, isUsableKeyPair } from "../../src/ssh/keys.js";
 import { killCommand } from "../../src/ssh/remote-shell.js";
 import { isRetryable, retryDelayMs } from "../../src/ssh/wait-ready.js";
 import { SshConnectError } from "../../src/ssh/connect.js";
@@ -18,6 +18,22 @@ describe("job keys", () => {
     assert.notEqual(a.privateKey, b.privateKey);
     const parsed = ssh2.utils.parseKey(a.privateKey);
     assert.ok(!(parsed instanceof Error));
+  });
+});
+
+describe("job keys, many at once", () => {
+  it("never hands out a pair with a truncated public key (ssh2 drops a leading zero byte about 1 in 256)", () => {
+    for (let i = 0; i < 2000; i++) {
+      const pair = generateJobKeyPair(`gitlab-job-${i}`);
+      assert.ok(isUsableKeyPair(pair), pair.publicKey);
+    }
+  });
+  it("recognises a truncated pair", () => {
+    const truncated = {
+      publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAH3kA+/uC1340nIqIaeHMvXA0PwZhucSA4m0eKlJuFtY x",
+      privateKey: generateJobKeyPair("x").privateKey,
+    };
+    assert.equal(isUsableKeyPair(truncated), false);
   });
 });
 
