@@ -3,7 +3,7 @@
 // needs and calls it. The one place that catches and chooses an exit code: a build failure maps to
 // BUILD_FAILURE_EXIT_CODE, everything else to SYSTEM_FAILURE_EXIT_CODE, with one `ERROR: ...` line.
 import { resolve } from "node:path";
-import { type GlobalFlags, parseCommandLine, UsageError } from "./cli-args.js";
+import { DEFAULT_CUSTOM_CONFIG, type GlobalFlags, parseCommandLine, UsageError } from "./cli-args.js";
 import { helpText } from "./cli-help.js";
 import { loadConfig } from "./config/load.js";
 import { DriverError } from "./errors.js";
@@ -55,7 +55,7 @@ async function main(argv: string[], session: Session): Promise<number> {
 
 async function runCustomStage(stage: StageName, args: string[], flags: GlobalFlags, session: Session): Promise<number> {
   session.codes = readExitCodes(process.env);
-  const loaded = loadConfig({ path: flags.config ?? "config.toml", flags, env: process.env });
+  const loaded = loadConfig({ path: flags.config ?? DEFAULT_CUSTOM_CONFIG, flags, env: process.env });
   const log = createLogger({ level: loaded.config.logLevel, format: loaded.config.logFormat, file: loaded.config.logFile });
   session.log = log;
   routeProcessWarnings(log);
