@@ -119,7 +119,9 @@ export class DriverLogger implements Logger {
   private formatLine(level: LogLevel, msg: string, fields: Record<string, string | number | boolean>): string {
     const time = this.now();
     if (this.options.format === "json") {
-      return JSON.stringify({ time: time.toISOString(), level, msg, ...fields }) + "\n";
+      // As logrus does, fields that clash with the line's own keys are renamed rather than overwrite them.
+      const safe = Object.fromEntries(Object.entries(fields).map(([k, v]) => [RESERVED_JSON_KEYS.has(k) ? `fields.${k}` : k, v]));
+      return JSON.stringify({ time: time.toISOString(), level, msg, ...safe }) + "\n";
     }
     const pairs = Object.entries(fields)
       .map(([k, v]) => `${k}=${quoteValue(v)}`)
@@ -135,6 +137,8 @@ export class DriverLogger implements Logger {
     return `${LEVEL_LABELS[level]}[${String(seconds).padStart(4, "0")}] ${body}\n`;
   }
 }
+
+const RESERVED_JSON_KEYS = new Set(["time", "level", "msg"]);
 
 const LEVEL_LABELS: Record<LogLevel, string> = {
   debug: "DEBU",

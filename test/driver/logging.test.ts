@@ -48,6 +48,19 @@ describe("logging: formats", () => {
     assert.deepEqual(JSON.parse(lines[0] ?? ""), { time: "2026-12-03T19:00:00.000Z", level: "debug", msg: "multi\nline", attempt: 2, ok: true });
   });
 
+  it("json: fields never overwrite time, level or msg", () => {
+    const { log, lines } = capture("info", "json");
+    log.info("real", { level: "fake", msg: "fake", time: 1 });
+    assert.deepEqual(JSON.parse(lines[0] ?? ""), {
+      time: "2026-12-03T19:00:00.000Z",
+      level: "info",
+      msg: "real",
+      "fields.level": "fake",
+      "fields.msg": "fake",
+      "fields.time": 1,
+    });
+  });
+
   it("keeps text lines on one line", () => {
     const { log, lines } = capture("info", "text");
     log.info("first\nsecond", { detail: "a\nb" });
