@@ -101,9 +101,10 @@ export interface CommandResult {
   stderr: Buffer;
 }
 
-/** Runs a command with the OpenSSH client (extra options before the destination). */
+/** Runs a command with the OpenSSH client; extra options win (ssh keeps an option's first value). */
 export function sshCli(address: string, keyPath: string, command: string, options: { input?: Buffer; extra?: string[] } = {}): Promise<CommandResult> {
   const args = [
+    ...(options.extra ?? []),
     "-i", keyPath,
     "-o", "IdentitiesOnly=yes",
     "-o", "StrictHostKeyChecking=no",
@@ -111,7 +112,6 @@ export function sshCli(address: string, keyPath: string, command: string, option
     "-o", "BatchMode=yes",
     "-o", "LogLevel=ERROR",
     "-o", "ConnectTimeout=15",
-    ...(options.extra ?? []),
     "-p", "22",
     `root@${address}`,
     command,
