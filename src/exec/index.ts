@@ -23,7 +23,7 @@ export interface ExecOptions {
   variables?: Record<string, string>;
   /** The host environment the driver inherits (default process.env). */
   env?: Record<string, string | undefined>;
-  /** [[runners]] builds_dir when the config stage sets none (default "builds", relative: see README of exec). */
+  /** [[runners]] builds_dir when the config stage sets none (default "builds", relative: see src/exec/README.md). */
   buildsDir?: string;
   /** [[runners]] cache_dir when the config stage sets none (default "cache"). */
   cacheDir?: string;

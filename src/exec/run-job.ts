@@ -93,7 +93,7 @@ async function configAndPrepare(input: RunJobInput, session: JobSession, jobStop
     stop: AbortSignal.any([jobStop, AbortSignal.timeout(input.execTimeoutMs)]),
     forJobEnv: false,
   });
-  const configFailure = await failureOf(configResult, session);
+  const configFailure = timedOut(configResult, jobStop, "config", input.execTimeoutMs) ?? await failureOf(configResult, session);
   if (configFailure) return { ok: false, configOk: false, failure: configFailure };
   const parsed = parseConfigOutput(stdout, initial);
   if (typeof parsed === "string") return { ok: false, configOk: false, failure: { kind: "system", message: parsed } };
@@ -107,7 +107,7 @@ async function configAndPrepare(input: RunJobInput, session: JobSession, jobStop
   const prepareResult = await call(input, session, "prepare", [], config, "running", {
     stop: AbortSignal.any([jobStop, AbortSignal.timeout(input.execTimeoutMs)]),
   });
-  const prepareFailure = await failureOf(prepareResult, session);
+  const prepareFailure = timedOut(prepareResult, jobStop, "prepare", input.execTimeoutMs) ?? await failureOf(prepareResult, session);
   if (prepareFailure) return { ok: false, configOk: true, config, failure: prepareFailure };
   return { ok: true, config };
 }
@@ -186,7 +186,7 @@ async function cleanup(input: RunJobInput, session: JobSession, config: ConfigOu
     stop: AbortSignal.timeout(input.execTimeoutMs),
     force: new AbortController().signal,
   });
-  const failure = await failureOf(result, session, false);
+  const failure = timedOut(result, undefined, "cleanup", input.execTimeoutMs) ?? await failureOf(result, session, false);
   if (failure) {
     input.log.warning(`Cleanup script failed: ${describe(failure)}`);
     for (const line of stderr.trimEnd().split("\n").filter((l) => l !== "")) input.log.warning(`cleanup: ${line}`);
@@ -246,6 +246,12 @@ async function failureOf(result: DriverResult, session: JobSession, readExitCode
         message: `unknown Custom executor executable exit code ${result.code ?? -1}; executable execution terminated with: ${result.status}`,
       };
   }
+}
+
+// A call exec stopped for its own exec timeout (not for the job's cancel or timeout) is a system failure.
+function timedOut(result: DriverResult, jobStop: AbortSignal | undefined, stage: string, timeoutMs: number): Failure | undefined {
+  if (!result.stopped || jobStop?.aborted) return undefined;
+  return { kind: "system", message: `${stage} did not finish within ${formatGoDuration(Math.round(timeoutMs / 1000))} (${stage}_exec_timeout) and was stopped` };
 }
 
 function withConfig(job: LocalJob, config: ConfigOutput): LocalJob {

@@ -41,6 +41,15 @@ describe("exec timeouts and cancellation", () => {
     assert.match(run.log, /ERROR: Job failed: execution took longer than 2s seconds\n$/);
   });
 
+  it("stops a config call that exceeds its exec timeout: a system failure, retried, and no cleanup", async () => {
+    const job = fixtureJob(hangingJob, { FIXTURE_HANG_CONFIG: "1" });
+    const run = await execFixture(job, "test", { execTimeoutMs: 1000 });
+    assert.equal(run.code, 2);
+    assert.deepEqual(stageOrder(job.records()), ["config", "config", "config"]);
+    assert.equal(job.records().filter((r) => r.event === "sigterm").length, 3);
+    assert.match(run.log, /ERROR: Job failed \(system failure\): config did not finish within 1s \(config_exec_timeout\) and was stopped\n$/);
+  });
+
   it("SIGKILLs the group after the graceful timeout when the driver ignores SIGTERM", async () => {
     const job = fixtureJob(hangingJob, { FIXTURE_HANG_BUILD_SCRIPT: "1", FIXTURE_IGNORE_TERM: "1" });
     const cancel = new AbortController();
