@@ -57,8 +57,8 @@ export class ContainerLifecycle {
   private async runStop(stopTimeoutMs: number): Promise<{ exitCode: number }> {
     this.frontDoor.stopListening();
     const { killed } = await this.processes.terminate(stopTimeoutMs);
-    await this.frontDoor.close();
     await this.servers.close();
+    await this.frontDoor.close();
     return { exitCode: this.crashExitCode ?? (killed ? EXIT_SIGKILL : EXIT_SIGTERM) };
   }
 }

@@ -15,6 +15,8 @@ export interface SessionContext {
   accepting: () => boolean;
   /** Registers a hang-up for when the connection drops; returns the unregister function. */
   onHangup: (hangup: () => void) => () => void;
+  /** Told of each command's end (after its exit status went out), so stop() can wait for it. */
+  onCommand: (reported: Promise<void>) => void;
 }
 
 /** Serves the requests of one session channel. */
@@ -62,6 +64,8 @@ function runCommand(stream: ServerChannel, args: string[], context: SessionConte
   child.stderr.pipe(stream.stderr, { end: false });
 
   let finished = false;
+  let reported: () => void = () => undefined;
+  context.onCommand(new Promise((resolve) => (reported = resolve)));
   const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
     if (finished) return;
     finished = true;
@@ -70,6 +74,7 @@ function runCommand(stream: ServerChannel, args: string[], context: SessionConte
     void flushed(stream).then(() => {
       reportExit(stream, code, signal);
       stream.end();
+      reported();
     });
   };
   child.on("error", (error) => {

@@ -2,6 +2,7 @@
 // key, for changeHostKey faults), fed by the front door. Commands run as local processes of the
 // emulator's own user, whatever user name the client logged in with (it must exist in /etc/passwd).
 import { timingSafeEqual } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import ssh2, { type Connection, type ParsedKey, type Server } from "ssh2";
 import { ContainerLifecycle, EXIT_SIGKILL } from "./container-lifecycle.js";
 import { serveSession } from "./embedded-session.js";
@@ -12,6 +13,8 @@ import { findUser, type PasswdUser } from "./session-env.js";
 import type { ContainerLaunch, ContainerRuntime, RunningContainer } from "./types.js";
 
 const { Server: SshServer } = ssh2; // CommonJS: only a default export under ES modules
+
+const EXIT_REPORT_WAIT_MS = 1000;
 
 // What the task image's sshd announces; clients pick compatibility quirks from this string.
 const SERVER_IDENT = "OpenSSH_9.2p1 Debian-2+deb12u3";
@@ -26,6 +29,7 @@ export class EmbeddedRuntime implements ContainerRuntime {
     const allowedKey = parseAuthorizedKey(launch.authorizedKey);
     const hostKey = generateHostKey();
     const connections = new Set<Connection>();
+    const commands = new Set<Promise<void>>(); // commands whose exit status is not out yet
     const state: { lifecycle?: ContainerLifecycle } = {}; // set once the front door is open
     const accepting = (): boolean => state.lifecycle?.accepting ?? false;
 
@@ -33,7 +37,16 @@ export class EmbeddedRuntime implements ContainerRuntime {
       new SshServer({ hostKeys: [privateKey], ident: SERVER_IDENT }, (client) => {
         connections.add(client);
         client.on("close", () => connections.delete(client));
-        serveConnection(client, { allowedKey, workDir: launch.workDir, processes, accepting });
+        serveConnection(client, {
+          allowedKey,
+          workDir: launch.workDir,
+          processes,
+          accepting,
+          onCommand: (reported) => {
+            commands.add(reported);
+            void reported.then(() => commands.delete(reported));
+          },
+        });
       });
     const primary = makeServer(hostKey.privateKey);
     let alternate: Server | undefined; // made on the first changeHostKey fault
@@ -57,6 +70,8 @@ export class EmbeddedRuntime implements ContainerRuntime {
 
     const running = new ContainerLifecycle(launch, processes, frontDoor, {
       close: async () => {
+        // The processes are gone; give their sessions a moment to report how they ended.
+        await Promise.race([Promise.all(commands), sleep(EXIT_REPORT_WAIT_MS)]);
         for (const client of connections) client.end();
       },
       kill: () => undefined, // the front door cuts every socket, which is all a crash leaves behind
@@ -76,6 +91,7 @@ interface ConnectionContext {
   workDir: string;
   processes: TaskProcesses;
   accepting: () => boolean;
+  onCommand: (reported: Promise<void>) => void;
 }
 
 function serveConnection(client: Connection, context: ConnectionContext): void {
@@ -110,6 +126,7 @@ function serveConnection(client: Connection, context: ConnectionContext): void {
         workDir: context.workDir,
         processes: context.processes,
         accepting: context.accepting,
+        onCommand: context.onCommand,
         onHangup: (hangup) => {
           hangups.add(hangup);
           return () => hangups.delete(hangup);

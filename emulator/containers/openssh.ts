@@ -102,8 +102,11 @@ async function startContainer(launch: ContainerLaunch): Promise<RunningContainer
     [main, await state.alternate?.catch(() => undefined)].filter((sshd) => sshd !== undefined);
   const lifecycle = new ContainerLifecycle(launch, processes, frontDoor, {
     close: async () => {
-      // Normally already gone: stop() SIGTERMs sshd along with every other marked process.
-      await Promise.all((await sshds()).map(waitForExit));
+      // Normally already gone: stop() SIGTERMs sshd with every other process of the task. An
+      // alternate sshd that finished starting only after that is ended here.
+      const all = await sshds();
+      for (const sshd of all) if (sshd.child.exitCode === null && sshd.child.signalCode === null) sshd.child.kill("SIGTERM");
+      await Promise.all(all.map(waitForExit));
     },
     kill: () => {
       void sshds().then((all) => all.forEach((sshd) => sshd.child.kill("SIGKILL")));

@@ -1,10 +1,10 @@
 // Connection faults applied by the front door, for both runtimes: refuse, drop mid-session,
 // and a changed host key for one connection.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { KINDS, ssh2Connect, ssh2Run, sshCli, startTask, within, type TestTask } from "./ssh-test-kit.js";
+import { KINDS, ssh2Connect, ssh2Run, sshCli, startTask, waitFor, within, type TestTask } from "./ssh-test-kit.js";
 
 for (const kind of KINDS) {
   describe(`${kind} runtime: connection faults`, { timeout: 120_000 }, () => {
@@ -44,6 +44,18 @@ for (const kind of KINDS) {
       assert.equal(result.exitSeen, false, "the command finished instead of the connection being cut");
       assert.equal((await ssh2Run(task.address, task.key.privateKey, "echo after")).stdout.toString(), "after\n");
     });
+
+    if (kind === "embedded") {
+      // Like a terminal hang-up; a real sshd without a pty sends no SIGHUP, its commands just
+      // lose their stdin/stdout when the connection goes.
+      it("a cut connection hangs up the commands still running in it (SIGHUP)", async () => {
+        task.faults.push({ kind: "dropAfterMs", ms: 500 });
+        const connection = await ssh2Connect(task.address, task.key.privateKey);
+        connection.client.on("error", () => undefined);
+        connection.client.exec("trap 'echo hup > hup-seen; exit 0' HUP; sleep 60 & wait", () => undefined);
+        await waitFor("the SIGHUP trap to run", () => existsSync(join(task.workDir, "hup-seen")));
+      });
+    }
 
     it("changeHostKey shows a different host key for one connection, then the original again", async () => {
       task.faults.push(undefined, { kind: "changeHostKey" }, undefined);

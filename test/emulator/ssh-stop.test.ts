@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createRuntime } from "../../emulator/containers/index.js";
-import { isAlive, KINDS, makeLaunch, markedPids, ssh2Run, sshCli, startTask, tcpProbe, waitFor, within } from "./ssh-test-kit.js";
+import { isAlive, KINDS, makeLaunch, randomLoopback, markedPids, ssh2Run, sshCli, startTask, tcpProbe, waitFor, within } from "./ssh-test-kit.js";
 
 for (const kind of KINDS) {
   describe(`${kind} runtime: stop and crash`, { timeout: 120_000 }, () => {
@@ -22,6 +22,22 @@ for (const kind of KINDS) {
         rmSync(launch.workDir, { recursive: true, force: true });
         rmSync(join(key.path, ".."), { recursive: true, force: true });
       }
+    });
+
+    it("listens on every address of the task", async () => {
+      const { launch, key } = makeLaunch();
+      const [first, second] = [launch.addresses[0], randomLoopback()];
+      const running = await createRuntime(kind).start({ ...launch, addresses: [first, second] });
+      try {
+        for (const address of [first, second]) {
+          assert.equal((await ssh2Run(address, key.privateKey, "echo here")).stdout.toString(), "here\n");
+        }
+      } finally {
+        await running.stop(2000);
+        rmSync(launch.workDir, { recursive: true, force: true });
+        rmSync(join(key.path, ".."), { recursive: true, force: true });
+      }
+      assert.equal(await tcpProbe(second), "ECONNREFUSED");
     });
 
     it("rejects start() naming address:port when the port is taken", async () => {
@@ -59,7 +75,9 @@ for (const kind of KINDS) {
       const result = await within(task.stop(), 30_000, "stop()");
       assert.equal(result.exitCode, 143);
       // The live session ends too: its command got SIGTERM, or its connection was cut.
-      await within(live.then(() => undefined, () => undefined), 15_000, "the live session to end");
+      const liveEnd = await within(live.then((ended) => ended.signal, () => "connection cut"), 15_000, "the live session to end");
+      // The embedded server outlives the processes it ran, long enough to tell how they ended.
+      if (kind === "embedded") assert.equal(liveEnd, "SIGTERM");
       for (const pid of pids) assert.equal(isAlive(pid), false, `sleep ${pid} survived stop()`);
       assert.deepEqual(markedPids(task.launch.taskId), []);
       if (kind === "openssh") assert.equal(isAlive(task.running.sshPid ?? 0), false, "sshd survived stop()");
