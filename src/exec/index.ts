@@ -1,7 +1,7 @@
 // `fargate exec [--file .gitlab-ci.yml] [--config fargate.toml] JOB`: runs one job of a pipeline
 // file through the driver exactly as GitLab Runner's custom executor would, and prints its job log.
 import { randomBytes, randomInt } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,6 +62,12 @@ export async function runExec(opts: ExecOptions): Promise<number> {
   } catch (err) {
     if (!(err instanceof ExecInputError)) throw err;
     errOut.write(`fargate exec: ${err.message}\n`);
+    return 2;
+  }
+
+  // Every stage would fail on it, three times over with retries: say so once, up front.
+  if (!existsSync(opts.configPath)) {
+    errOut.write(`fargate exec: reading driver config "${opts.configPath}": no such file (pass the driver's fargate.toml with --config)\n`);
     return 2;
   }
 

@@ -227,6 +227,21 @@ describe("exec protocol", () => {
     assert.equal(env.CUSTOM_ENV_CI_JOB_SERVICES, '[{"name":"postgres:16","alias":"","entrypoint":null,"command":null}]');
   });
 
+  it("works with a driver that feeds the script to bash on stdin", async () => {
+    const job = fixtureJob("test: {script: [echo \"from stdin $CI_JOB_NAME\", read -r x || echo \"stdin is empty\"]}\n", { FIXTURE_STDIN: "1" });
+    const run = await execFixture(job);
+    assert.equal(run.code, 0, run.log);
+    assert.match(run.log, /\nfrom stdin test\n.*\nstdin is empty\n/);
+  });
+
+  it("refuses a missing driver config up front", async () => {
+    const job = fixtureJob("test: {script: [echo hi]}\n");
+    const run = await execFixture(job, "test", { configPath: `${job.dir}/missing.toml` });
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^fargate exec: reading driver config ".*missing.toml": no such file/);
+    assert.deepEqual(job.calls(), []);
+  });
+
   it("reports job selection errors in one line with exit code 2, without calling the driver", async () => {
     const job = fixtureJob("build: {script: [make]}\n.hidden: {script: [x]}\n");
     const run = await execFixture(job, "test");
