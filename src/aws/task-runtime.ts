@@ -2,6 +2,7 @@
 // TaskRuntime; only this file knows SDK commands.
 import { DescribeNetworkInterfacesCommand } from "@aws-sdk/client-ec2";
 import { DescribeTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DriverError } from "../errors.js";
 import { createAwsClients, type AwsClients } from "./clients.js";
@@ -66,7 +67,9 @@ export class EcsTaskRuntime implements TaskRuntime {
       let output;
       try {
         // No abortSignal on purpose: an aborted RunTask may still have created a task we could not stop.
-        output = await this.clients.ecs.send(new RunTaskCommand(buildRunTaskInput({ ...rest, subnet })));
+        // The client token makes the SDK's retries of this one call idempotent (no second task).
+        const input = { ...buildRunTaskInput({ ...rest, subnet }), clientToken: randomUUID() };
+        output = await this.clients.ecs.send(new RunTaskCommand(input));
       } catch (err) {
         throw new DriverError("task_start_failed", `error starting AWS Fargate Task: ${errorText(err)}`, "system", {
           cause: err,

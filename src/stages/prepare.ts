@@ -6,7 +6,7 @@ import { seconds } from "../aws/polling.js";
 import { taskIdOf } from "../aws/task-facts.js";
 import { generateJobKeyPair } from "../ssh/keys.js";
 import { waitForSsh } from "../ssh/wait-ready.js";
-import { writeState } from "../state/state-file.js";
+import { readState, writeState } from "../state/state-file.js";
 import type { JobState } from "../state/types.js";
 import type { StageContext } from "./context.js";
 
@@ -25,6 +25,7 @@ export async function prepareStage(ctx: StageContext, makeRuntime: TaskRuntimeFa
   const keys = generateJobKeyPair(`gitlab-job-${job.jobId}`);
   const runtime = makeRuntime(fargate.cluster, fargate.region);
   try {
+    await stopPreviousAttempt(ctx, runtime);
     log.info(`Starting a Fargate task from "${fargate.taskDefinition}" on cluster "${fargate.cluster}"`);
     const started = Date.now();
     let taskArn: string;
@@ -138,6 +139,23 @@ async function bringUp(
     `Task ready in ${seconds(sshReady - started)} s (RunTask ${seconds(ranTask - started)} s, ` +
       `to RUNNING ${seconds(running - ranTask)} s, to SSH ${seconds(sshReady - running)} s) at ${address}:${port}`,
   );
+}
+
+// The runner retries prepare (up to 3 times) for the same job: if an earlier attempt's task is
+// still on record (its cleanup could not stop it), stop it now rather than orphan it.
+async function stopPreviousAttempt(ctx: StageContext, runtime: TaskRuntime): Promise<void> {
+  let previous;
+  try {
+    previous = await readState(ctx.config.taskMetadata.directory, ctx.job.id);
+  } catch {
+    return; // none (the usual case), or unreadable: nothing we could stop anyway
+  }
+  try {
+    await runtime.stopTask(previous.taskArn, `Job ${ctx.job.jobId} superseded by a new prepare attempt (gitlab-fargate-driver)`);
+    ctx.log.info(`Stopped task ${previous.taskArn} left by an earlier prepare attempt`);
+  } catch (err) {
+    ctx.log.warn(`stopping Fargate Task "${previous.taskArn}" left by an earlier prepare attempt: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 async function stopAfterFailure(ctx: StageContext, runtime: TaskRuntime, taskArn: string, reason: string): Promise<void> {

@@ -133,6 +133,20 @@ describe("prepare failures", () => {
     await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
   });
 
+  it("stops the task of an earlier prepare attempt for the same job before starting another", async () => {
+    const job = newJob();
+    await prepareStage(stageContext(seededConfig(stateDir), job).ctx);
+    const first = await readState(stateDir, job.id);
+    const retry = stageContext(seededConfig(stateDir), job);
+    await prepareStage(retry.ctx);
+    const second = await readState(stateDir, job.id);
+    assert.notEqual(second.taskArn, first.taskArn);
+    const old = await taskOf(first.taskArn);
+    assert.equal(old?.desiredStatus, "STOPPED");
+    assert.match(old?.stoppedReason ?? "", /superseded by a new prepare attempt/);
+    await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
+  });
+
   it("stops the task when SIGTERM arrives during RunTask, after letting the call finish", async () => {
     const job = newJob();
     const stage = stageContext(seededConfig(stateDir), job);
