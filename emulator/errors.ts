@@ -7,6 +7,8 @@ export class AwsError extends Error {
     readonly code: string,
     message: string,
     readonly status = 400,
+    /** Extra members of the error body (e.g. ConflictException's resourceIds). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = code;

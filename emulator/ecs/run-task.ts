@@ -38,8 +38,31 @@ function groupNotFound(ids: string[]): AwsError {
   );
 }
 
-/** RunTask. */
+/** RunTask, idempotent per clientToken as on AWS (the SDKs send one and reuse it on retries). */
 export const runTask: EcsOperation = async (ctx, input) => {
+  const token = optString(input, "clientToken");
+  if (token === undefined) return startTasks(ctx, input);
+  if (token.length > 64) throw invalidParameter("clientToken must be at most 64 characters.");
+  const { clientToken: _, ...rest } = input;
+  const request = JSON.stringify(rest);
+  const seen = ctx.world.runTaskTokens.get(token);
+  if (seen) {
+    const tasks = seen.taskIds.flatMap((id) => {
+      const t = ctx.world.tasks.get(id);
+      return t ? [taskToWire(t, true)] : [];
+    });
+    if (seen.request !== request) {
+      throw new AwsError("ConflictException", "The specified clientToken is already in use with a different RunTask request.", 400, { resourceIds: tasks.map((t) => t.taskArn) });
+    }
+    return { tasks, failures: seen.failures };
+  }
+  const out = await startTasks(ctx, input);
+  if (ctx.world.runTaskTokens.size >= 10_000) ctx.world.runTaskTokens.delete(ctx.world.runTaskTokens.keys().next().value!);
+  ctx.world.runTaskTokens.set(token, { request, taskIds: out.tasks.map((t) => String(t.taskArn).split("/").pop()!), failures: out.failures });
+  return out;
+};
+
+async function startTasks(ctx: ApiContext, input: Record<string, unknown>): Promise<{ tasks: Array<Record<string, unknown>>; failures: unknown[] }> {
   const { world, emulator } = ctx;
   const count = optInt(input, "count") ?? 1;
   if (count < 1 || count > 10) throw invalidParameter("Count must be between 1 and 10.");
@@ -168,4 +191,4 @@ export const runTask: EcsOperation = async (ctx, input) => {
     tasks.push(taskToWire(task, true));
   }
   return { tasks, failures };
-};
+}

@@ -12,6 +12,8 @@ export class RegionWorld {
   readonly tasks = new Map<string, Task>();
   readonly subnets = new Map<string, Subnet>();
   readonly securityGroups = new Map<string, SecurityGroup>();
+  /** RunTask clientToken -> the request it was used with and the tasks it started (idempotency). */
+  readonly runTaskTokens = new Map<string, { request: string; taskIds: string[]; failures: unknown[] }>();
 
   constructor(readonly region: string) {}
 

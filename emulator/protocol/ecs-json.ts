@@ -26,5 +26,5 @@ export function parseEcsBody(body: string): Record<string, unknown> {
 
 /** The JSON body of an ECS error. */
 export function ecsErrorBody(error: AwsError): string {
-  return JSON.stringify({ __type: error.code, message: error.message });
+  return JSON.stringify({ __type: error.code, message: error.message, ...error.extra });
 }
