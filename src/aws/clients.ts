@@ -1,7 +1,8 @@
 // The one place where SDK clients are built. Region from the config (else the environment);
 // endpoints come from the environment (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECS/_EC2), which the SDK
 // reads itself; a bounded retry strategy and socket timeouts so a stuck endpoint cannot hang a stage.
-import { EC2Client } from "@aws-sdk/client-ec2";
+// The EC2 client is loaded only when a public IP must be looked up: its module alone takes ~0.6 s to load.
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { ConfiguredRetryStrategy } from "@smithy/util-retry";
@@ -19,16 +20,17 @@ export interface AwsClientOptions {
 /** The SDK clients the task runtime uses; destroy() releases their sockets. */
 export interface AwsClients {
   ecs: ECSClient;
-  ec2: EC2Client;
+  /** The EC2 client, its module imported on first use. */
+  ec2(): Promise<EC2Client>;
   destroy(): void;
 }
 
-// Exponential, capped, deterministic enough for tests: 100, 200, 400 ms.
+// Exponential, capped: 100, 200, 400 ms.
 function backoffMs(attempt: number): number {
   return Math.min(100 * 2 ** Math.max(attempt - 1, 0), 2000);
 }
 
-/** Builds the ECS and EC2 clients for one stage invocation (never at import time). */
+/** Builds the ECS client now and the EC2 client on demand, for one stage invocation (never at import time). */
 export function createAwsClients(options: AwsClientOptions): AwsClients {
   const env = options.env ?? process.env;
   // The SDK's Node 20 deprecation notice would land in every job log (stderr): it is not the job's business.
@@ -41,13 +43,22 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     requestHandler: new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: 30000 }),
   });
   const ecs = new ECSClient(common());
-  const ec2 = new EC2Client(common());
+  let ec2: Promise<EC2Client> | undefined;
+  let destroyed = false;
   return {
     ecs,
-    ec2,
+    ec2() {
+      ec2 ??= import("@aws-sdk/client-ec2").then((module) => {
+        const client = new module.EC2Client(common());
+        if (destroyed) client.destroy();
+        return client;
+      });
+      return ec2;
+    },
     destroy() {
+      destroyed = true;
       ecs.destroy();
-      ec2.destroy();
+      void ec2?.then((client) => client.destroy(), () => undefined);
     },
   };
 }

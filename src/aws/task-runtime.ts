@@ -1,6 +1,5 @@
 // The task runtime port in the driver's own words, and its ECS/EC2 adapter. Stages talk to
 // TaskRuntime; only this file knows SDK commands.
-import { DescribeNetworkInterfacesCommand } from "@aws-sdk/client-ec2";
 import { DescribeTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -31,6 +30,8 @@ export interface WaitOptions {
 
 /** The task runtime: start, wait, locate, stop and explain a job's task. */
 export interface TaskRuntime {
+  /** Starts loading what resolveAddress(…, true) needs, so it overlaps the wait for RUNNING. */
+  preparePublicAddressLookup(): void;
   /** RunTask, trying the subnets in turn on capacity failures; never aborted mid-flight. Returns the task ARN. */
   runTask(options: StartTaskOptions): Promise<string>;
   /** Polls until RUNNING; fails with the stop reason if the task stops first, or on timeout/abort. */
@@ -129,6 +130,10 @@ export class EcsTaskRuntime implements TaskRuntime {
     }
   }
 
+  preparePublicAddressLookup(): void {
+    void this.clients.ec2().catch(() => undefined); // a failure resurfaces in resolveAddress
+  }
+
   async resolveAddress(task: Task, usePublicIp: boolean, signal?: AbortSignal): Promise<string> {
     if (!usePublicIp) {
       const ip = privateAddressOf(task);
@@ -139,9 +144,9 @@ export class EcsTaskRuntime implements TaskRuntime {
     if (!eni) throw new DriverError("task_address_missing", "the task has no network interface attachment");
     let output;
     try {
-      output = await this.clients.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }), {
-        abortSignal: signal,
-      });
+      const ec2 = await this.clients.ec2();
+      const { DescribeNetworkInterfacesCommand } = await import("@aws-sdk/client-ec2");
+      output = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }), { abortSignal: signal });
     } catch (err) {
       throw new DriverError("task_address_missing", `describing network interface ${eni}: ${errorText(err)}`, "system", {
         cause: err,

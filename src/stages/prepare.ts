@@ -95,6 +95,7 @@ async function bringUp(
   // A SIGTERM that arrived during RunTask: the call was let through, now undo it.
   if (ctx.signal.aborted) throw new DriverError("cancelled", "preparing the task: cancelled (SIGTERM) while starting the task");
 
+  if (config.fargate.usePublicIp) runtime.preparePublicAddressLookup();
   const shortId = `${taskIdOf(taskArn).slice(0, 8)}…`;
   let task;
   try {

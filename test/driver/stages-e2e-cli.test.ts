@@ -25,17 +25,18 @@ interface Result {
   stderr: string;
 }
 
-/** Writes a resolve hook that makes any @aws-sdk/@smithy import fail: proof that a stage never loads them. */
-function forbidAwsPreload(dir: string): string {
-  const hooks = join(dir, "forbid-aws-hooks.mjs");
+/** Writes a resolve hook that makes imports with these prefixes fail: proof that a stage never loads them. */
+function forbidPreload(dir: string, name: string, prefixes: string[]): string {
+  const hooks = join(dir, `forbid-${name}-hooks.mjs`);
   writeFileSync(
     hooks,
-    `export async function resolve(specifier, context, next) {
-      if (specifier.startsWith("@aws-sdk/") || specifier.startsWith("@smithy/")) throw new Error("forbidden import " + specifier);
+    `const forbidden = ${JSON.stringify(prefixes)};
+    export async function resolve(specifier, context, next) {
+      if (forbidden.some((prefix) => specifier.startsWith(prefix))) throw new Error("forbidden import " + specifier);
       return next(specifier, context);
     }\n`,
   );
-  const register = join(dir, "forbid-aws.mjs");
+  const register = join(dir, `forbid-${name}.mjs`);
   writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
   return pathToFileURL(register).href;
 }
@@ -44,7 +45,8 @@ for (const ssh of ["embedded", "openssh"] as const) {
   describe(`the CLI against the emulator (${ssh} sshd)`, { skip: await sshKindSkip(ssh) }, () => {
     let emulator: EmulatorHandle;
     const dir = tempDir("fargate-cli-e2e-");
-    const forbidAws = forbidAwsPreload(dir);
+    const forbidAws = forbidPreload(dir, "aws", ["@aws-sdk/", "@smithy/"]);
+    const forbidEc2 = forbidPreload(dir, "ec2", ["@aws-sdk/client-ec2"]);
 
     before(async () => {
       emulator = await startEmulator({ ssh, timeScale: 0.02 });
@@ -182,7 +184,8 @@ ${extra}
       ecs.destroy();
       const config = configFile("private.toml", "  EnablePublicIP = false");
       const env = runnerEnv("5002", { CUSTOM_ENV_FARGATE_TASK_DEFINITION: "cli-other" });
-      const prepare = await cli(config, ["prepare"], env);
+      // Private addressing never needs EC2 (whose SDK module alone takes ~0.6 s to load).
+      const prepare = await cli(config, ["prepare"], env, { preload: [forbidEc2] });
       assert.equal(prepare.code, 0, prepare.stderr);
       const state = JSON.parse(readFileSync(stateFile("5002"), "utf8")) as { taskArn: string; address: string };
       const task = (await emulator.tasks()).find((t) => t.taskArn === state.taskArn);
@@ -206,7 +209,7 @@ ${extra}
       await sleep(200);
       assert.equal(sleepRunning(marker), false, "the remote script should be gone");
 
-      const cleanup = await cli(config, ["cleanup"], env);
+      const cleanup = await cli(config, ["cleanup"], env, { preload: [forbidEc2] });
       assert.equal(cleanup.code, 0, cleanup.stderr);
       await assertNoTaskRunning(emulator);
     });
