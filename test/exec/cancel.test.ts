@@ -31,7 +31,7 @@ function assertStoppedByGroupSignal(job: FixtureJob, stage: string) {
   assert.ok(processGone(hanging.childPid!), "the driver's child (same process group) was stopped too");
 }
 
-describe("exec timeouts and cancellation", () => {
+describe("exec timeouts and cancellation", { timeout: 120_000 }, () => {
   it("stops the running stage when the job timeout expires, skips the rest and cleans up", async () => {
     const job = fixtureJob(hangingJob.replace("test:\n", "test:\n  timeout: 2s\n"), { FIXTURE_HANG_BUILD_SCRIPT: "1" });
     const run = await execFixture(job);
@@ -82,7 +82,7 @@ describe("exec timeouts and cancellation", () => {
       const ignore: Record<string, string> = signals.length > 1 ? { FIXTURE_IGNORE_TERM: "1" } : {};
       const job = fixtureJob(hangingJob, { FIXTURE_HANG_BUILD_SCRIPT: "1", ...ignore });
       const opts = {
-        file: job.ciFile, configPath: "fargate.toml", job: "test", driverGlobalArgs: ["--config", "fargate.toml"],
+        file: job.ciFile, configPath: `${job.dir}/fargate.toml`, job: "test", driverGlobalArgs: ["--config", `${job.dir}/fargate.toml`],
         driverCommand: [process.execPath, fixtureDriver], env: job.env, tmpDir: job.tmpRoot,
         gracefulKillTimeoutMs: signals.length > 1 ? 120_000 : 5000,
       };
@@ -92,9 +92,16 @@ describe("exec timeouts and cancellation", () => {
       let log = "";
       child.stdout.setEncoding("utf8").on("data", (d: string) => (log += d));
       child.stderr.setEncoding("utf8").on("data", (d: string) => (log += d));
-      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      let gone = false;
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => {
+        gone = true;
+        resolve(code);
+      }));
       try {
-        await waitFor("the hanging stage", () => job.records().some((r) => r.event === "hanging"));
+        await waitFor("the hanging stage", () => {
+          if (gone) throw new Error(`fargate exec exited early:\n${log}`);
+          return job.records().some((r) => r.event === "hanging");
+        });
         child.kill(signals[0]);
         await waitFor("exec to notice the signal", () => log.includes(`Received ${signals[0]}`));
         if (signals.length > 1) {

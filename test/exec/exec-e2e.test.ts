@@ -68,7 +68,7 @@ async function assertTaskStopped(emulator: EmulatorHandle, log: string): Promise
   }
 }
 
-describe("fargate exec end to end", { concurrency: true }, () => {
+describe("fargate exec end to end", { concurrency: true, timeout: 300_000 }, () => {
   let emulator: EmulatorHandle;
   before(async () => {
     emulator = await startEmulator({ timeScale: 0.05 });

@@ -25,7 +25,7 @@ const happyOrder = [
   "cleanup",
 ];
 
-describe("exec protocol", () => {
+describe("exec protocol", { timeout: 180_000 }, () => {
   it("runs each stage as its own driver process with the runner's environment", async () => {
     const job = fixtureJob(itWorks);
     const run = await execFixture(job);
