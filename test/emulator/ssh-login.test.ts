@@ -2,7 +2,8 @@
 // against both runtimes.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -160,6 +161,31 @@ for (const kind of KINDS) {
     });
   });
 }
+
+describe("RSA and ECDSA task keys", () => {
+  for (const kind of KINDS) {
+    for (const type of ["rsa", "ecdsa"]) {
+      it(`${kind}: accepts an ${type} key`, { timeout: 60_000 }, async () => {
+        const { launch, key } = makeLaunch();
+        const keyPath = join(key.path, "..", `id_${type}`);
+        execFileSync("ssh-keygen", ["-q", "-t", type, "-N", "", "-C", "test", "-f", keyPath]);
+        const publicKey = readFileSync(`${keyPath}.pub`, "utf8");
+        const running = await createRuntime(kind).start({ ...launch, authorizedKey: publicKey });
+        try {
+          const cli = await sshCli(launch.addresses[0], keyPath, "echo via-cli");
+          assert.equal(cli.stdout.toString(), "via-cli\n", cli.stderr.toString());
+          const viaSsh2 = await ssh2Run(launch.addresses[0], readFileSync(keyPath, "utf8"), "echo via-ssh2");
+          assert.equal(viaSsh2.stdout.toString(), "via-ssh2\n");
+          await assert.rejects(ssh2Connect(launch.addresses[0], key.privateKey), /authentication methods failed/);
+        } finally {
+          await running.stop(2000);
+          rmSync(launch.workDir, { recursive: true, force: true });
+          rmSync(join(key.path, ".."), { recursive: true, force: true });
+        }
+      });
+    }
+  }
+});
 
 describe("a task without a usable key", () => {
   for (const kind of KINDS) {

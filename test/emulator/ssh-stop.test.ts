@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createRuntime } from "../../emulator/containers/index.js";
+import { startPrivateSshd } from "../../emulator/containers/sshd-process.js";
 import { isAlive, KINDS, makeLaunch, randomLoopback, markedPids, ssh2Run, sshCli, startTask, tcpProbe, waitFor, within } from "./ssh-test-kit.js";
 
 for (const kind of KINDS) {
@@ -127,6 +128,29 @@ for (const kind of KINDS) {
     }
   });
 }
+
+describe("private sshd", () => {
+  it("fails to start with sshd's own complaint", { timeout: 30_000 }, async () => {
+    const { launch, key } = makeLaunch();
+    try {
+      await assert.rejects(
+        startPrivateSshd({
+          name: "broken",
+          configDir: launch.workDir,
+          listenAddress: launch.addresses[0],
+          workDir: launch.workDir,
+          authorizedKeysFile: join(launch.workDir, "authorized_keys"),
+          hostKey: { privateKey: "not a key\n", publicKey: "" },
+          markerEntry: `FARGATE_EMULATOR_TASK=${launch.taskId}`,
+        }),
+        /broken_sshd_config: sshd exited with code \d+ before listening: .*no hostkeys available/,
+      );
+    } finally {
+      rmSync(launch.workDir, { recursive: true, force: true });
+      rmSync(join(key.path, ".."), { recursive: true, force: true });
+    }
+  });
+});
 
 function exists(path: string): boolean {
   try {
