@@ -103,9 +103,22 @@ export async function runRemoteScript(client: Client, script: Buffer, options: R
     channel.on("error", (err: Error) => {
       connectionError ??= err.message;
     });
-    channel.on("close", () => {
+    // ssh2 closes the channel once stdout is drained, but stderr may still hold buffered output
+    // (backpressure): the outcome is final only when both have ended.
+    let channelClosed = false;
+    let stderrClosed = false;
+    const maybeSettle = () => {
+      if (!channelClosed || !stderrClosed) return;
       if (cancelled) return settle({ kind: "cancelled" });
       settle(exit ?? { kind: "dropped", reason: connectionError ?? "the channel closed" });
+    };
+    channel.on("close", () => {
+      channelClosed = true;
+      maybeSettle();
+    });
+    channel.stderr.on("close", () => {
+      stderrClosed = true;
+      maybeSettle();
     });
 
     channel.pipe(options.stdout, { end: false });

@@ -6,7 +6,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
+import { PassThrough, Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createRuntime, type ConnectionFault, type RunningContainer } from "../../emulator/containers/index.js";
@@ -118,6 +118,32 @@ for (const kind of ["embedded", "openssh"] as const) {
     it("streams large output with backpressure", async () => {
       const result = await run("head -c 8388608 /dev/zero | tr '\\0' 'a'\n");
       assert.equal(result.stdout.length, 8 * 1024 * 1024);
+    });
+
+    it("delivers every byte of stdout and stderr to slow consumers before reporting the exit", async () => {
+      const { client } = await connectSsh(target, { timeoutMs: 5000, expectedHostKey: container.hostKey });
+      const slow = (into: Buffer[]) =>
+        new Writable({
+          highWaterMark: 1024,
+          write(chunk: Buffer, _enc, done) {
+            into.push(chunk);
+            setTimeout(done, 1);
+          },
+        });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      try {
+        const outcome = await runRemoteScript(client, Buffer.from("head -c 2000000 /dev/zero >&2; head -c 1000000 /dev/zero; exit 5\n"), {
+          stdout: slow(out),
+          stderr: slow(err),
+          signal,
+        });
+        assert.deepEqual(outcome, { kind: "exited", exitCode: 5 });
+        assert.equal(Buffer.concat(err).length, 2_000_000);
+        assert.equal(Buffer.concat(out).length, 1_000_000);
+      } finally {
+        client.end();
+      }
     });
 
     it("refuses a host key other than the recorded one", async () => {
