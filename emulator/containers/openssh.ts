@@ -1,7 +1,7 @@
 // The openssh runtime: a private /usr/sbin/sshd per task, listening on a free port of the task's
 // private address; the front door pipes each accepted connection to it. Its files live in
 // <workDir>/.sshd. Logins as another /etc/passwd user than root are up to sshd: it switches to that
-// user, whose login shell must run the forced command (nologin users get refused that way).
+// user, whose login shell then runs the command (a nologin shell refuses it).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { constants } from "node:os";
@@ -13,7 +13,7 @@ import { TaskProcesses } from "./processes.js";
 import { startPrivateSshd, type PrivateSshd, type SshdOptions } from "./sshd-process.js";
 import type { ContainerLaunch, ContainerRuntime, RunningContainer } from "./types.js";
 
-// What sshd_config quoting and the forced command's single quotes can carry safely.
+// What sshd_config's double quotes and the session rc's single quotes can carry safely.
 const SAFE_PATH = /^\/[A-Za-z0-9_./+@,:=~ -]*$/;
 const SAFE_TASK_ID = /^[A-Za-z0-9_.-]+$/;
 const SSHD_EXIT_WAIT_MS = 5000;

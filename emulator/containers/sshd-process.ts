@@ -15,7 +15,7 @@ const STDERR_LINES_KEPT = 20;
 export interface SshdOptions {
   /** Names its files in configDir: "main" or "alternate". */
   name: string;
-  /** Where its config, host key and log-free state live (the task's private .sshd dir). */
+  /** Where its config, host key and session rc are written (the task's private .sshd dir). */
   configDir: string;
   /** The task's private address; sshd listens there on a free port of its own. */
   listenAddress: string;
