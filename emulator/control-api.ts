@@ -81,7 +81,7 @@ function findTask(emu: Emulator, id: string): Task {
   return task;
 }
 
-const bucketNames: BucketName[] = ["launches", "runTask", "ecsRead", "ecsWrite", "ec2Read"];
+const bucketNames: BucketName[] = ["launches", "spotLaunches", "runTask", "ecsRead", "ecsWrite", "ec2Read"];
 
 function throttleSettings(body: Record<string, unknown>): { enabled?: boolean; rates?: Partial<Record<BucketName, Partial<BucketRate>>> } {
   const out: { enabled?: boolean; rates?: Partial<Record<BucketName, Partial<BucketRate>>> } = {};

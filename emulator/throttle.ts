@@ -8,11 +8,12 @@ export interface BucketRate {
 }
 
 /** The bucket names, as shown and changed through /_emulator/throttling. */
-export type BucketName = "launches" | "runTask" | "ecsRead" | "ecsWrite" | "ec2Read";
+export type BucketName = "launches" | "spotLaunches" | "runTask" | "ecsRead" | "ecsWrite" | "ec2Read";
 
 /** Defaults modelled on AWS's documented quotas. */
 export const defaultRates: Record<BucketName, BucketRate> = {
   launches: { burst: 100, perSecond: 20 },
+  spotLaunches: { burst: 100, perSecond: 20 },
   runTask: { burst: 20, perSecond: 20 },
   ecsRead: { burst: 50, perSecond: 20 },
   ecsWrite: { burst: 50, perSecond: 20 },
@@ -31,12 +32,17 @@ class TokenBucket {
     this.last = now();
   }
 
-  /** Takes n tokens if all are there. */
-  take(n: number): boolean {
+  /** Tokens available now (after refill). */
+  available(): number {
     const t = this.now();
     this.tokens = Math.min(this.rate.burst, this.tokens + ((t - this.last) / 1000) * this.rate.perSecond);
     this.last = t;
-    if (this.tokens < n) return false;
+    return this.tokens;
+  }
+
+  /** Takes n tokens if all are there. */
+  take(n: number): boolean {
+    if (this.available() < n) return false;
     this.tokens -= n;
     return true;
   }
@@ -65,14 +71,26 @@ export class Throttle {
 
   /** Takes n tokens from a region's bucket; false means "answer a throttling error". */
   take(region: string, bucket: BucketName, n = 1): boolean {
+    return this.takeAll(region, [[bucket, n]]);
+  }
+
+  /** Takes tokens from several buckets, all or nothing (a RunTask mixing On-Demand and Spot). */
+  takeAll(region: string, wants: Array<[BucketName, number]>): boolean {
     if (!this.enabled) return true;
-    const key = `${region}/${bucket}`;
+    const buckets = wants.filter(([, n]) => n > 0).map(([name, n]) => [this.bucket(region, name), n] as const);
+    if (buckets.some(([b, n]) => b.available() < n)) return false;
+    for (const [b, n] of buckets) b.take(n);
+    return true;
+  }
+
+  private bucket(region: string, name: BucketName): TokenBucket {
+    const key = `${region}/${name}`;
     let b = this.buckets.get(key);
     if (!b) {
-      b = new TokenBucket(this.rates[bucket], this.now);
+      b = new TokenBucket(this.rates[name], this.now);
       this.buckets.set(key, b);
     }
-    return b.take(n);
+    return b;
   }
 
   /** Changes settings; buckets restart full with the new rates. */

@@ -14,10 +14,11 @@ import { taskToWire } from "./serialize.js";
 const providerCursor = new WeakMap<Cluster, number>();
 
 /** Picks the provider for the next task of a strategy: base first, then weighted round-robin. */
-function pickProvider(ctx: ApiContext, cluster: Cluster, strategy: StrategyItem[]): string {
+function pickProvider(ctx: ApiContext, cluster: Cluster, strategy: StrategyItem[], pickedThisCall: Array<string | undefined>): string {
   const live = [...ctx.world.tasks.values()].filter((t) => t.cluster === cluster && t.desiredStatus === "RUNNING");
   for (const s of strategy) {
-    if ((s.base ?? 0) > live.filter((t) => t.capacityProviderName === s.capacityProvider).length) return s.capacityProvider;
+    const using = live.filter((t) => t.capacityProviderName === s.capacityProvider).length + pickedThisCall.filter((p) => p === s.capacityProvider).length;
+    if ((s.base ?? 0) > using) return s.capacityProvider;
   }
   const cycle = strategy.flatMap((s) => Array<string>(s.weight ?? 0).fill(s.capacityProvider));
   if (cycle.length === 0) return strategy[0]!.capacityProvider;
@@ -139,12 +140,16 @@ async function startTasks(ctx: ApiContext, input: Record<string, unknown>): Prom
   if (propagate === "TASK_DEFINITION") tags = mergeTags(definition.tags, tags);
   if (tags.length > 50) throw invalidParameter("Too many tags: at most 50 are allowed.");
 
-  if (!emulator.throttle.take(ctx.region, "launches", count)) throw new AwsError("ThrottlingException", "Rate exceeded");
+  // Fargate's launch rate is counted separately for On-Demand and Spot.
+  const providers: Array<string | undefined> = [];
+  for (let i = 0; i < count; i++) providers.push(strategy ? pickProvider(ctx, cluster, strategy, providers) : undefined);
+  const spot = providers.filter((p) => p === "FARGATE_SPOT").length;
+  if (!emulator.throttle.takeAll(ctx.region, [["launches", count - spot], ["spotLaunches", spot]])) throw new AwsError("ThrottlingException", "Rate exceeded");
 
   const tasks = [];
   const failures = [];
   for (let i = 0; i < count; i++) {
-    const capacityProviderName = strategy ? pickProvider(ctx, cluster, strategy) : undefined;
+    const capacityProviderName = providers[i];
     const base: FaultContext = {
       region: ctx.region,
       cluster: cluster.name,

@@ -70,6 +70,9 @@ test("token buckets: burst, refusal, refill; disabled means unlimited", () => {
   assert.equal(t.take("us-east-2", "runTask"), false);
   assert.ok(t.take("us-east-2", "launches", 100));
   assert.equal(t.take("us-east-2", "launches", 1), false);
+  assert.ok(t.take("us-east-2", "spotLaunches", 100), "Spot launches have their own bucket");
+  assert.equal(t.takeAll("us-east-2", [["ecsWrite", 1], ["spotLaunches", 1]]), false);
+  assert.ok(t.take("us-east-2", "ecsWrite", 50), "all or nothing: the failed takeAll took nothing");
   t.configure({ enabled: false });
   assert.ok(t.take("us-east-2", "launches", 1000));
   t.reset();

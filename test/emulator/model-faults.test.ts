@@ -104,6 +104,23 @@ test("stopWhenRunning on FARGATE_SPOT only: a Spot task is interrupted afterMs a
   assert.equal(b.containers[0]!.exitCode, 143);
 });
 
+test("a strategy fills base first, then round-robins by weight", async () => {
+  const h = fakeEmulator();
+  const out = await h.call(
+    "RunTask",
+    seedRunTask({
+      count: 6,
+      capacityProviderStrategy: [
+        { capacityProvider: "FARGATE", base: 2, weight: 1 },
+        { capacityProvider: "FARGATE_SPOT", weight: 1 },
+      ],
+    }),
+  );
+  const names = out.tasks.map((t: { capacityProviderName: string }) => t.capacityProviderName);
+  assert.deepEqual(names.slice(0, 2), ["FARGATE", "FARGATE"]);
+  assert.equal(names.filter((n: string) => n === "FARGATE_SPOT").length, 2);
+});
+
 test("stopWhenRunning before the SSH server would start skips the container", async () => {
   const h = fakeEmulator();
   h.emu.faults.add([{ task: "stopWhenRunning", afterMs: 0, stopCode: "TerminationNotice" }]);
