@@ -5,7 +5,8 @@
 // plus FARGATE_EMULATOR_TASK=<taskId>, never the emulator's own. Where they differ, it is because
 // the embedded one cannot be sshd:
 // - embedded runs every command as the emulator's own user, whatever the login name; openssh's
-//   sshd switches to the logged-in user (so a nologin user is refused), as the task image would;
+//   sshd reads the key file and runs commands as the logged-in user, so in practice only root
+//   gets in (the key file is root's), as in the task image;
 // - embedded forwards `signal` requests to the command's process group and SIGHUPs commands still
 //   running when their connection drops; OpenSSH 9.2 refuses signal requests in root sessions and
 //   sends no SIGHUP without a pty, so the openssh runtime, like the real image, does neither;
