@@ -39,10 +39,10 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-function internal(e: unknown, emu: Emulator, log: (l: string) => void): AwsError {
+/** Any non-AWS error is an emulator bug: logged, and answered as ServerException (500). */
+function internal(e: unknown, log: (l: string) => void): AwsError {
   if (e instanceof AwsError) return e;
   log(`internal error: ${(e as Error)?.stack ?? String(e)}`);
-  void emu;
   return new AwsError("ServerException", `Internal emulator error: ${(e as Error)?.message ?? String(e)}`, 500);
 }
 
@@ -64,7 +64,7 @@ async function handleEcs(emu: Emulator, region: string, target: string, body: st
     record(emu, "ecs", op, region, input, 200, "ok");
     return { status: 200, type: "application/x-amz-json-1.1", body: JSON.stringify(out), headers: { "x-amzn-requestid": requestId } };
   } catch (e) {
-    const err = internal(e, emu, log);
+    const err = internal(e, log);
     record(emu, "ecs", op, region, input, err.status, err.code);
     return { status: err.status, type: "application/x-amz-json-1.1", body: ecsErrorBody(err), headers: { "x-amzn-requestid": requestId } };
   }
@@ -84,7 +84,7 @@ function handleEc2(emu: Emulator, region: string, params: URLSearchParams, log: 
     record(emu, "ec2", action, region, input, 200, "ok");
     return { status: 200, type: "text/xml;charset=UTF-8", body };
   } catch (e) {
-    const err = internal(e, emu, log);
+    const err = internal(e, log);
     record(emu, "ec2", action, region, input, err.status, err.code);
     return { status: err.status, type: "text/xml;charset=UTF-8", body: ec2ErrorResponse(err) };
   }
@@ -118,7 +118,7 @@ export function createServer(emu: Emulator, log: (l: string) => void): http.Serv
         res.end(reply.body);
       },
       (e: unknown) => {
-        const err = internal(e, emu, log);
+        const err = internal(e, log);
         res.writeHead(err.status, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: err.message }));
       },
