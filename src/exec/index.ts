@@ -97,9 +97,13 @@ export async function runExec(opts: ExecOptions): Promise<number> {
   const cancel = new AbortController();
   const force = new AbortController();
   let signals = 0;
+  const progress = { finalCleanup: false };
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
-    if (signals === 1) {
+    if (progress.finalCleanup) {
+      log.warning(`Received ${sig}: the job is over; waiting for the driver's cleanup, which is not interrupted`);
+      cancel.abort();
+    } else if (signals === 1) {
       log.warning(`Received ${sig}: stopping the job (SIGTERM to the driver, SIGKILL after the graceful timeout), then cleaning up`);
       cancel.abort();
     } else {
@@ -131,6 +135,7 @@ export async function runExec(opts: ExecOptions): Promise<number> {
       execTimeoutMs: opts.execTimeoutMs ?? 3_600_000,
       cancel: cancel.signal,
       forceCancel: force.signal,
+      progress,
     });
   } catch (err) {
     // Only local failures land here (temp dir, script file): the job never reached a verdict.

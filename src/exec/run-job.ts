@@ -32,6 +32,8 @@ export interface RunJobInput {
   cancel: AbortSignal;
   /** A second Ctrl-C: SIGKILL the running stage now. */
   forceCancel: AbortSignal;
+  /** Set once the job's stages are over and only the final cleanup remains (a Ctrl-C changes nothing then). */
+  progress: { finalCleanup: boolean };
 }
 
 /** How a stage or call failed, in the runner's two classes. */
@@ -62,11 +64,14 @@ export async function runJob(input: RunJobInput): Promise<number> {
         const outcome = await runStages(input, session, prepared.config, aborted, stop);
         return verdict(input, outcome.failure, outcome.stoppedBy);
       }
+      failure = prepared.failure;
+      // No retry after the build-failure code or the last attempt; a Ctrl-C during that cleanup changes nothing.
+      const last = !aborted() && (failure.kind === "build" || attempt === prepareAttempts);
+      input.progress.finalCleanup = last;
       if (prepared.configOk) await cleanup(input, session, prepared.config);
       await session.remove();
-      failure = prepared.failure;
+      if (last) break;
       if (aborted()) return verdict(input, failure, aborted());
-      if (failure.kind === "build" || attempt === prepareAttempts) break;
       log.error(`Preparation failed: ${describe(failure)}`);
       log.line(`Will be retried in ${formatGoDuration(Math.round(input.prepareRetryDelayMs / 1000))} ...`);
       await sleep(input.prepareRetryDelayMs, undefined, { signal: stop }).catch(() => undefined);
@@ -169,6 +174,7 @@ async function runStages(
     await run("cleanup_file_variables", status);
     return { failure, stoppedBy };
   } finally {
+    input.progress.finalCleanup = true;
     await cleanup(input, session, config);
     await session.remove();
   }

@@ -64,6 +64,18 @@ describe("exec timeouts and cancellation", { timeout: 120_000 }, () => {
     assert.match(run.log, /ERROR: Job failed: canceled\n$/);
   });
 
+  it("keeps the job's verdict when cancelled during the final cleanup, which is not interrupted", async () => {
+    const job = fixtureJob(hangingJob, { FIXTURE_SLOW_CLEANUP: "3000" });
+    const cancel = new AbortController();
+    const running = execFixture(job, "test", { abortSignal: cancel.signal });
+    await waitFor("cleanup to start", () => job.calls().some((c) => c.stage === "cleanup"));
+    cancel.abort();
+    const run = await running;
+    assert.equal(run.code, 0, run.log);
+    assert.equal(job.records().filter((r) => r.event === "sigterm").length, 0, "cleanup got no signal");
+    assert.match(run.log, /WARNING: Received SIGINT: the job is over; waiting for the driver's cleanup, which is not interrupted\nJob succeeded\n$/);
+  });
+
   it("cancels during preparation too, and still cleans up", async () => {
     const job = fixtureJob(hangingJob, { FIXTURE_HANG_PREPARE: "1" });
     const cancel = new AbortController();
