@@ -8,7 +8,7 @@ import { JobLog } from "./job-log.js";
 import { jobPayload } from "./job-payload.js";
 import { JobSession } from "./job-session.js";
 import { buildJobVariables, localRunnerShortToken, projectDir, servicesJson, type JobStatus, type LocalJob } from "./job-variables.js";
-import { skipReason, stageHeaders, stageScript, type RunStage } from "./stages.js";
+import { skipReason, stageHeaders, stageNeeded, stageScript, type RunStage } from "./stages.js";
 import { formatGoDuration } from "./timeout.js";
 
 /** Everything the job flow needs; index.ts fills it from ExecOptions. */
@@ -132,7 +132,7 @@ async function runStages(
   let stoppedBy: Abort | undefined;
   const run = async (stage: RunStage, status: JobStatus): Promise<Failure | undefined> => {
     stoppedBy ??= aborted();
-    if (stoppedBy) return undefined;
+    if (stoppedBy || !stageNeeded(stage, def)) return undefined;
     const skip = skipReason(stage, def);
     if (skip) {
       log.line(`Skipping ${stage}: ${skip}`);

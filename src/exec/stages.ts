@@ -36,7 +36,12 @@ export interface ScriptContext {
   hostname: string | undefined;
 }
 
-/** Why exec does not run a stage for this job, or undefined when it runs. */
+/** Whether the stage runs at all: after_script only when the job has one (silently, like the runner). */
+export function stageNeeded(stage: RunStage, def: JobDefinition): boolean {
+  return stage !== "after_script" || def.afterScript.length > 0;
+}
+
+/** Why exec skips a stage the runner would run, said in the job log; undefined when it runs. */
 export function skipReason(stage: RunStage, def: JobDefinition): string | undefined {
   switch (stage) {
     case "restore_cache":
@@ -48,8 +53,6 @@ export function skipReason(stage: RunStage, def: JobDefinition): string | undefi
       return def.hasArtifacts ? undefined : "the job defines no artifacts";
     case "download_artifacts":
       return "fargate exec runs a single job, so there are no artifacts of earlier jobs to download";
-    case "after_script":
-      return def.afterScript.length > 0 ? undefined : "the job defines no after_script";
     default:
       return undefined;
   }

@@ -81,7 +81,7 @@ describe("fargate exec end to end", { concurrency: true, timeout: 300_000 }, () 
     const run = await fargateExec(emulator, exampleCi);
     assert.equal(run.code, 0, run.log);
     assert.match(run.log, /Using Custom executor with driver fargate \S+\.\.\./);
-    assert.match(run.log, /\nIt works!\n.*\$ for i in \$\(seq 1 5\).*\n(\.\n){5}Skipping after_script/);
+    assert.match(run.log, /\nIt works!\n.*\$ for i in \$\(seq 1 5\).*\n(\.\n){5}Skipping archive_cache/);
     assert.match(run.log, /Job succeeded\n$/);
     await assertTaskStopped(emulator, run.log);
   });
