@@ -36,6 +36,25 @@ export function killCommand(pidFile: string, signal: "TERM" | "KILL"): string {
   );
 }
 
+/**
+ * Sends a signal request (RFC 4254 6.9) on a session channel, also after our stdin EOF.
+ * ssh2's channel.signal() silently does nothing once the channel is no longer writable, and we
+ * always end stdin right after the script, so this reaches its protocol object; returns false when
+ * that is not possible (the process-group kill is the fallback then).
+ */
+export function sendChannelSignal(client: Client, channel: ClientChannel, signal: string): boolean {
+  const protocol = (client as unknown as { _protocol?: { signal?: (id: number, name: string) => void } })._protocol;
+  const outgoing = (channel as unknown as { outgoing?: { id?: number; state?: string } }).outgoing;
+  if (typeof protocol?.signal !== "function" || typeof outgoing?.id !== "number") return false;
+  if (outgoing.state !== "open" && outgoing.state !== "eof") return false;
+  try {
+    protocol.signal(outgoing.id, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function exec(client: Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel))));
 }
@@ -69,10 +88,12 @@ export async function runRemoteScript(client: Client, script: Buffer, options: R
     let connectionError: string | undefined;
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
     const settle = (outcome: ScriptOutcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(killTimer);
+      clearTimeout(deadline);
       options.signal.removeEventListener("abort", onAbort);
       client.removeListener("error", onClientError);
       channel.unpipe(options.stdout);
@@ -82,7 +103,9 @@ export async function runRemoteScript(client: Client, script: Buffer, options: R
 
     const onAbort = () => {
       cancelled = true;
-      channel.signal("TERM");
+      // Whatever the remote end does (even nothing: a hung connection), cancellation ends in bounded time.
+      deadline = setTimeout(() => settle({ kind: "cancelled" }), 2 * graceMs + 3000);
+      sendChannelSignal(client, channel, "TERM");
       void execQuietly(client, killCommand(pidFile, "TERM"), graceMs).then(() => {
         if (settled) return;
         killTimer = setTimeout(() => {

@@ -79,8 +79,19 @@ for (const kind of ["embedded", "openssh"] as const) {
       rmSync(workDir, { recursive: true, force: true });
     });
 
+    const signalsSent: string[] = [];
+
     async function run(script: Buffer | string, abort?: AbortSignal) {
       const { client } = await connectSsh(target, { timeoutMs: 5000, expectedHostKey: container.hostKey });
+      // Neither emulated sshd acts on signal requests (ssh2's server drops channel requests after
+      // exec; OpenSSH refuses them for root logins, which run without privilege separation), so
+      // the request is observed on our side and the process-group kill is what the test proves.
+      const protocol = (client as unknown as { _protocol: { signal(id: number, name: string): void } })._protocol;
+      const original = protocol.signal.bind(protocol);
+      protocol.signal = (id, name) => {
+        signalsSent.push(name);
+        original(id, name);
+      };
       const stdout = new PassThrough();
       const stderr = new PassThrough();
       const out = collect(stdout);
@@ -183,6 +194,7 @@ for (const kind of ["embedded", "openssh"] as const) {
       controller.abort();
       const result = await running;
       assert.deepEqual(result.outcome, { kind: "cancelled" });
+      assert.deepEqual(signalsSent, ["TERM"], "TERM should be requested over the channel, after stdin ended");
       assert.ok(Date.now() - started < 5000, "cancellation should be prompt");
       await sleep(200);
       assert.equal(processWithArg(`sleep\0${marker}`), false, "the remote sleep should be gone");
