@@ -72,7 +72,7 @@ async function execQuietly(client: Client, command: string, timeoutMs: number): 
       });
     });
   } catch {
-    // The connection may be gone already; the channel close below still ends the wait.
+    // The connection may be gone already: the caller's deadline bounds the cancellation anyway.
   }
 }
 
