@@ -27,6 +27,10 @@ export function serveSession(session: Session, context: SessionContext): void {
   session.on("window-change", (accept) => accept?.());
   // Like our sshd config (no AcceptEnv): client-sent variables are not passed on.
   session.on("env", (_accept, reject) => reject?.());
+  // ssh2 marks a session as ending on the client's EOF and then drops every request on it, but a
+  // client may well signal a command after closing its stdin (RFC 4254 allows it; `bash -s`
+  // scripts are fed that way). Undo the mark; ssh2 sets it again when the channel closes.
+  session.on("eof", () => Reflect.set(session, "_ending", false));
   session.on("signal", (accept, reject, info) => {
     const signal = toNodeSignal(info.name);
     const running = child?.pid !== undefined && child.exitCode === null && child.signalCode === null;

@@ -123,6 +123,19 @@ for (const kind of KINDS) {
           });
         });
         assert.deepEqual([result.code, result.signal], forwardsSignals ? [null, "SIGINT"] : [0, undefined]);
+        // Also after the client closed stdin, as a script fed with `bash -s` does.
+        const afterEof = await new Promise<CommandResult>((resolve, reject) => {
+          connection.client.exec("trap 'echo got-term; exit 7' TERM; echo ready; sleep 2 & wait", (error, stream) => {
+            if (error) return reject(error);
+            collect(stream, resolve, reject, "trap");
+            stream.end();
+            stream.once("data", () => sendSignalAfterEof(connection.client, stream, "TERM"));
+          });
+        });
+        assert.deepEqual(
+          [afterEof.code, afterEof.stdout.toString()],
+          forwardsSignals ? [7, "ready\ngot-term\n"] : [0, "ready\n"],
+        );
       } finally {
         connection.client.end();
       }
@@ -202,3 +215,10 @@ describe("a task without a usable key", () => {
     });
   }
 });
+
+// ssh2's channel.signal() sends nothing once the channel's stdin is closed; go to the protocol.
+function sendSignalAfterEof(client: object, channel: object, name: string): void {
+  const protocol = Reflect.get(client, "_protocol") as { signal(id: number, name: string): void };
+  const outgoing = Reflect.get(channel, "outgoing") as { id: number };
+  protocol.signal(outgoing.id, name);
+}
