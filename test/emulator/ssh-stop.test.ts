@@ -42,7 +42,7 @@ for (const kind of KINDS) {
     });
 
     it("rejects start() naming address:port when the port is taken", async () => {
-      const { launch } = makeLaunch();
+      const { launch, key } = makeLaunch();
       const squatter = createServer();
       await new Promise<void>((resolve) => squatter.listen({ host: launch.addresses[0], port: 22 }, resolve));
       try {
@@ -54,6 +54,7 @@ for (const kind of KINDS) {
       } finally {
         await new Promise((resolve) => squatter.close(resolve));
         rmSync(launch.workDir, { recursive: true, force: true });
+        rmSync(join(key.path, ".."), { recursive: true, force: true });
       }
       assert.deepEqual(markedPids(launch.taskId), [], "a failed start left processes behind");
     });
