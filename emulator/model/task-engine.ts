@@ -241,8 +241,10 @@ export class TaskEngine {
           this.deps.log(`task ${task.id}: stopping the container failed: ${(e as Error).message}`);
         }
         task.sshRunning = false;
-      } else if (!this.deps.runtime && task.startedAt !== undefined) {
-        main.exitCode = 143; // simulated container (--ssh none) stopped by SIGTERM
+      } else if (task.startedAt !== undefined && task.stopCode !== "TaskFailedToStart") {
+        // RUNNING but no SSH server (not started yet, or --ssh none): to ECS the container was
+        // running, and SIGTERM ended it.
+        main.exitCode = 143;
       }
       for (const c of task.containers) c.lastStatus = "STOPPED";
       task.executionStoppedAt = this.deps.clock.now();

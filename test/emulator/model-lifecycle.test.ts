@@ -100,6 +100,18 @@ test("a task stopped before its container started never starts it", async () => 
   assert.equal(task.startedAt, undefined);
 });
 
+test("a stop after RUNNING but before the SSH server started: no start, the container still exits 143", async () => {
+  const h = fakeEmulator();
+  const { task } = await runOne(h);
+  await h.clock.advance(toRunning);
+  assert.equal(task.lastStatus, "RUNNING");
+  await h.call("StopTask", { cluster: "test-cluster", task: task.id });
+  await h.clock.advance(120_000);
+  assert.equal(task.lastStatus, "STOPPED");
+  assert.equal(h.runtime.starts.length, 0);
+  assert.equal(task.containers[0]!.exitCode, 143);
+});
+
 test("a stop during an in-flight container start waits for the start, then stops the container", async () => {
   const h = fakeEmulator();
   h.runtime.hold = true;
