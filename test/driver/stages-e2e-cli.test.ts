@@ -105,7 +105,7 @@ ${extra}
       config: string,
       stage: string[],
       env: Record<string, string>,
-      options: { preload?: string[]; onStart?: (pid: number) => void } = {},
+      options: { preload?: string[]; onStart?: (pid: number) => void; onStderr?: (text: string, pid: number) => void } = {},
     ): Promise<Result> {
       const imports = [TSX, ...(options.preload ?? [])].flatMap((url) => ["--import", url]);
       return new Promise((resolve, reject) => {
@@ -117,7 +117,10 @@ ${extra}
         const out: Buffer[] = [];
         let stderr = "";
         child.stdout.on("data", (c: Buffer) => out.push(c));
-        child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+        child.stderr.setEncoding("utf8").on("data", (c: string) => {
+          stderr += c;
+          options.onStderr?.(stderr, child.pid ?? 0);
+        });
         child.on("error", reject);
         child.on("spawn", () => options.onStart?.(child.pid ?? 0));
         child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
@@ -165,6 +168,31 @@ ${extra}
       assert.equal(existsSync(stateFile("5001")), false);
       const again = await cli(config, ["cleanup"], env);
       assert.equal(again.code, 0, again.stderr);
+      await assertNoTaskRunning(emulator);
+    });
+
+    it("stops the task when prepare gets SIGTERM while waiting for SSH", async () => {
+      await emulator.addFaults([{ ssh: "startDelayMs", value: 60_000, times: 1 }]);
+      const config = configFile("sigterm.toml", "  EnablePublicIP = false");
+      const env = runnerEnv("5003");
+      let signalled = 0;
+      const prepare = await cli(config, ["prepare"], env, {
+        onStderr: (text, pid) => {
+          if (!signalled && /is RUNNING/.test(text)) {
+            signalled = Date.now();
+            process.kill(pid, "SIGTERM");
+          }
+        },
+      });
+      assert.ok(signalled, prepare.stderr);
+      assert.equal(prepare.code, SYSTEM, prepare.stderr);
+      assert.ok(Date.now() - signalled < 10_000, "prepare should end promptly after SIGTERM");
+      const state = JSON.parse(readFileSync(stateFile("5003"), "utf8")) as { taskArn: string };
+      const task = (await emulator.tasks()).find((t) => t.taskArn === state.taskArn);
+      assert.equal(task?.desiredStatus, "STOPPED");
+      assert.match(task?.stoppedReason ?? "", /^Job 5003 cancelled during prepare/);
+      const cleanup = await cli(config, ["cleanup"], env);
+      assert.equal(cleanup.code, 0, cleanup.stderr);
       await assertNoTaskRunning(emulator);
     });
 
