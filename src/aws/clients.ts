@@ -39,7 +39,8 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
   // Each client gets its own handler and retry state: destroying or throttling one must not affect the other.
   const common = () => ({
     ...(region ? { region } : {}),
-    retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS - 1, backoffMs),
+    // ConfiguredRetryStrategy counts attempts in all (its doc comment says retries; its code and our test disagree).
+    retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, backoffMs),
     requestHandler: new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: 30000 }),
   });
   const ecs = new ECSClient(common());

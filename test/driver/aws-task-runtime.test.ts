@@ -2,6 +2,7 @@
 // second task, describeStop for stopped and unknown tasks, and public-IP lookups through EC2.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { MAX_ATTEMPTS } from "../../src/aws/clients.js";
 import { createTaskRuntime } from "../../src/aws/task-runtime.js";
 import { generateJobKeyPair } from "../../src/ssh/keys.js";
 import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
@@ -75,6 +76,20 @@ describe("ECS task runtime", () => {
       runtime.close();
     }
     await assertNoTaskRunning(emulator);
+  });
+
+  it(`makes ${MAX_ATTEMPTS} attempts in all on a retryable error`, async () => {
+    await emulator.control("DELETE", "/_emulator/requests");
+    await emulator.addFaults([{ op: "DescribeTasks", error: "ServerException", times: 10 }]);
+    const runtime = createTaskRuntime("test-cluster", "us-east-2");
+    try {
+      await assert.rejects(runtime.describeStop("arn:aws:ecs:us-east-2:123456789012:task/test-cluster/0"), { name: "ServerException" });
+    } finally {
+      runtime.close();
+      await emulator.control("DELETE", "/_emulator/faults");
+    }
+    const calls = ((await emulator.requests()) as { operation: string }[]).filter((r) => r.operation === "DescribeTasks");
+    assert.equal(calls.length, MAX_ATTEMPTS);
   });
 
   it("explains an unknown task, and gives up on errors that are not retryable", async () => {
