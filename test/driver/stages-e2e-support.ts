@@ -133,6 +133,8 @@ export async function sshKindSkip(kind: "embedded" | "openssh"): Promise<string 
     createRuntime(kind);
     return false;
   } catch (err) {
+    // CI installs openssh-server (.ci/run): a missing runtime there is a failure, not a skip.
+    if (process.env.CI === "true") throw err;
     return `${kind} runtime not available: ${(err as Error).message}`;
   }
 }
