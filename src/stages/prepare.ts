@@ -131,7 +131,9 @@ async function bringUp(
     connection.client.end();
     hostKey = connection.hostKey;
   } catch (err) {
-    throw wrap(`waiting for the task's SSH server: connecting to server "${address}:${port}" as user "${username}"`, err);
+    const failed = wrap(`waiting for the task's SSH server: connecting to server "${address}:${port}" as user "${username}"`, err);
+    if (failed.code === "cancelled" || ctx.signal.aborted) throw failed;
+    throw new DriverError(failed.code, `${failed.message}; ${sshReadyHint(port, config.ssh.readyTimeoutMs)}`, "system", { cause: err });
   }
   const sshReady = Date.now();
 
@@ -139,6 +141,15 @@ async function bringUp(
   log.info(
     `Task ready in ${seconds(sshReady - started)} s (RunTask ${seconds(ranTask - started)} s, ` +
       `to RUNNING ${seconds(running - ranTask)} s, to SSH ${seconds(sshReady - running)} s) at ${address}:${port}`,
+  );
+}
+
+// The task runs but its sshd never accepted us: the usual causes, in the order users hit them (#34).
+function sshReadyHint(port: number, readyTimeoutMs: number): string {
+  return (
+    `the task was RUNNING but its SSH server did not accept the job's key within ReadyTimeout (${seconds(readyTimeoutMs)} s): ` +
+    `check that the task's security group allows TCP port ${port} from the runner, that the task definition maps container port ${port}, ` +
+    `and that the image starts sshd and installs the SSH_PUBLIC_KEY environment variable into authorized_keys`
   );
 }
 
