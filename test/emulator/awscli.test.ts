@@ -2,68 +2,24 @@
 // seed document's run-task reaches RUNNING and its public IP is found through EC2.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { awscliFor, awscliSkipReason, type Awscli } from "../support/awscli.js";
 import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
 
-function awsAvailable(): boolean {
-  try {
-    execFileSync("aws", ["--version"], { stdio: "ignore", timeout: 30_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const skip = awsAvailable() ? false : "the awscli (aws) is not installed";
+const skip = awscliSkipReason();
 let emu: EmulatorHandle;
-let tmp: string;
-let env: NodeJS.ProcessEnv;
-
-interface AwsResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function aws(...args: string[]): Promise<AwsResult> {
-  return new Promise((resolve) => {
-    execFile("aws", ["--endpoint-url", emu.endpoint, "--region", "us-east-2", "--output", "json", ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function awsJson(...args: string[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const r = await aws(...args);
-  assert.equal(r.code, 0, `aws ${args.join(" ")}: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
+let cli: Awscli;
+const aws = (...args: string[]) => cli.run(...args);
+const awsJson = (...args: string[]) => cli.json(...args);
 
 before(async () => {
   if (skip) return;
   emu = await startEmulator({ args: ["--no-throttle"] });
-  tmp = mkdtempSync(path.join(os.tmpdir(), "emulator-awscli-"));
-  const empty = path.join(tmp, "empty");
-  writeFileSync(empty, "");
-  env = {
-    PATH: process.env.PATH,
-    HOME: tmp,
-    AWS_ACCESS_KEY_ID: "AKIDEMULATOR",
-    AWS_SECRET_ACCESS_KEY: "emulator-secret",
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_CONFIG_FILE: empty,
-    AWS_SHARED_CREDENTIALS_FILE: empty,
-    AWS_PAGER: "",
-  };
+  cli = awscliFor(emu.endpoint);
 });
 
 after(async () => {
   await emu?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  cli?.dispose();
 });
 
 test("the seed's run-task reaches RUNNING and ec2 describe-network-interfaces finds its public IP", { skip }, async () => {
