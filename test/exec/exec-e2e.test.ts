@@ -68,10 +68,10 @@ async function assertTaskStopped(emulator: EmulatorHandle, log: string): Promise
   }
 }
 
-describe("fargate exec end to end", { concurrency: true, timeout: 300_000 }, () => {
+for (const ssh of ["embedded", "openssh"] as const) describe(`fargate exec end to end (${ssh} sshd)`, { concurrency: true, timeout: 300_000 }, () => {
   let emulator: EmulatorHandle;
   before(async () => {
-    emulator = await startEmulator({ timeScale: 0.05 });
+    emulator = await startEmulator({ ssh, timeScale: 0.05 });
   });
   after(async () => {
     await emulator?.stop();
