@@ -3,6 +3,7 @@
 // Pure: returns what to do; cli.ts does it.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { DriverError } from "./errors.js";
+import { GC_FLAG_SPECS, type GcFlagValues } from "./gc/options.js";
 import { type StageName, stageNamed } from "./stages/dispatch.js";
 
 /** Global flags (before the command). Unset values stay undefined so the config file decides. */
@@ -17,7 +18,7 @@ export interface GlobalFlags {
 }
 
 /** Which help text to show. */
-export type HelpTopic = "main" | "custom" | "exec";
+export type HelpTopic = "main" | "custom" | "exec" | "gc";
 
 /** What the command line asks for. */
 export type CliCommand =
@@ -25,7 +26,7 @@ export type CliCommand =
   | { kind: "version" }
   | { kind: "custom"; stage: StageName; args: string[]; flags: GlobalFlags }
   | { kind: "exec"; file: string; configPath: string; job: string; flags: GlobalFlags }
-  | { kind: "gc"; flags: GlobalFlags };
+  | { kind: "gc"; flags: GlobalFlags; gc: GcFlagValues };
 
 /** The Go driver's default --config for `custom` (the runner passes --config in practice). */
 export const DEFAULT_CUSTOM_CONFIG = "config.toml";
@@ -78,9 +79,9 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
     case "exec":
       return parseExec(rest, flags);
     case "gc":
-      return { kind: "gc", flags };
+      return parseGc(rest, flags);
     case "help":
-      return { kind: "help", topic: rest[0] === "custom" || rest[0] === "exec" ? rest[0] : "main" };
+      return { kind: "help", topic: rest[0] === "custom" || rest[0] === "exec" || rest[0] === "gc" ? rest[0] : "main" };
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}: expected custom, exec or gc (see fargate --help)`);
   }
@@ -121,7 +122,28 @@ function parseExec(rest: string[], flags: GlobalFlags): CliCommand {
   return { kind: "exec", file, configPath: merged.config ?? DEFAULT_EXEC_CONFIG, job, flags: merged };
 }
 
-type Values = Record<string, string | boolean | undefined>;
+// gc: its own flags, and global flags after the command too (a systemd unit reads better that way).
+function parseGc(rest: string[], flags: GlobalFlags): CliCommand {
+  const parsed = parse(rest.map(singleDashToDouble), { ...GLOBAL_OPTIONS, ...GC_FLAG_SPECS }, "fargate gc");
+  if (parsed.values.help === true) return { kind: "help", topic: "gc" };
+  if (parsed.positionals.length > 0) throw new UsageError(`fargate gc takes no arguments, found ${parsed.positionals.join(" ")} (see fargate gc --help)`);
+  const own = toFlags(parsed.values);
+  const merged: GlobalFlags = { ...flags, debug: own.debug || flags.debug };
+  for (const key of ["config", "logLevel", "logFormat", "logFile", "taskDefinition", "platformVersion"] as const) merged[key] = own[key] ?? flags[key];
+  const { runner, "older-than": olderThan, "stale-after": staleAfter, "dry-run": dryRun } = parsed.values;
+  return {
+    kind: "gc",
+    flags: merged,
+    gc: {
+      runner: Array.isArray(runner) ? runner : undefined,
+      "older-than": typeof olderThan === "string" ? olderThan : undefined,
+      "stale-after": typeof staleAfter === "string" ? staleAfter : undefined,
+      "dry-run": dryRun === true,
+    },
+  };
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 function parse(args: string[], options: ParseArgsConfig["options"], where: string): { values: Values; positionals: string[] } {
   try {

@@ -7,12 +7,12 @@ const MAIN = `fargate: GitLab Runner custom executor driver that runs each CI jo
 Usage:
   fargate [global flags] custom <config|prepare|run|cleanup>   (called by GitLab Runner)
   fargate [global flags] exec [--file .gitlab-ci.yml] [--config fargate.toml] JOB
-  fargate gc                                                  (not available yet)
+  fargate [global flags] gc --runner SHORT_TOKEN [--older-than 10m] [--stale-after 24h] [--dry-run]
 
 Commands:
   custom, c    run one custom-executor stage (see fargate custom --help)
   exec         run one job of a .gitlab-ci.yml locally through the driver, as GitLab Runner would
-  gc           reserved: stopping tasks left behind by cancelled jobs (not available yet)
+  gc           stop this runner's tasks that no live job owns, delete stale state files (see fargate gc --help)
 
 Global flags (before the command):
   --config FILE              configuration file (default "config.toml"; GitLab's guide uses
@@ -65,7 +65,27 @@ Flags:
   Global flags (--debug, --log-level, ...) may also follow exec; they are passed to every stage.
 `;
 
+const GC = `Usage: fargate [global flags] gc --runner SHORT_TOKEN [--runner ...] [--older-than 10m] [--stale-after 24h] [--dry-run]
+
+Stops the tasks in the configured cluster that the named runner started (startedBy
+gitlab-fargate-<token> and the tags gitlab-runner:runner / gitlab-runner:driver all match) and that
+no live job owns (no fresh state file in [TaskMetadata] Directory names them), and deletes the state
+files of jobs that are long over. Run it from cron or a systemd timer; see docs/gc.md.
+
+Flags:
+  --runner TOKEN        runner short token (first 9 characters after "glrt-"); required, repeatable.
+                        Tasks of any other runner are never touched.
+  --older-than DUR      never stop a task younger than this (default 10m)
+  --stale-after DUR     a state file older than this belongs to a finished job (default 24h; keep it
+                        above your longest job timeout)
+  --dry-run             print what would be done, change nothing
+  Global flags (--config, --debug, ...) may also follow gc. Default --config: fargate.toml.
+
+Output: one line per action on stdout and a summary line. Exit codes: 0 when every action
+succeeded (or there was nothing to do), 2 when AWS, the state files or the command line failed.
+`;
+
 /** The help text for a topic. */
 export function helpText(topic: HelpTopic): string {
-  return topic === "custom" ? CUSTOM : topic === "exec" ? EXEC : MAIN;
+  return topic === "custom" ? CUSTOM : topic === "exec" ? EXEC : topic === "gc" ? GC : MAIN;
 }

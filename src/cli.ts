@@ -3,10 +3,11 @@
 // needs and calls it. The one place that catches and chooses an exit code: a build failure maps to
 // BUILD_FAILURE_EXIT_CODE, everything else to SYSTEM_FAILURE_EXIT_CODE, with one `ERROR: ...` line.
 import { resolve } from "node:path";
-import { DEFAULT_CUSTOM_CONFIG, type GlobalFlags, parseCommandLine, UsageError } from "./cli-args.js";
+import { DEFAULT_CUSTOM_CONFIG, DEFAULT_EXEC_CONFIG, type GlobalFlags, parseCommandLine, UsageError } from "./cli-args.js";
 import { helpText } from "./cli-help.js";
 import { loadConfig } from "./config/load.js";
 import { DriverError } from "./errors.js";
+import type { GcFlagValues } from "./gc/options.js";
 import { type ExitCodes, ExitCodesError, exitCodeFor, FALLBACK_EXIT_CODE, readExitCodes, tryReadExitCodes } from "./exit-codes.js";
 import { readJobIdentity } from "./job.js";
 import { createLogger, type DriverLogger, redactText, routeProcessWarnings } from "./logging.js";
@@ -31,11 +32,8 @@ async function main(argv: string[], session: Session): Promise<number> {
       process.stdout.write(`fargate version ${driverVersion()}\n`);
       return 0;
     case "gc":
-      fallbackLogger(command.flags).failure(
-        `"fargate gc" (stopping tasks left behind by cancelled jobs) is not built yet in version ${driverVersion()}; ` +
-          `until it is, list them with "aws ecs list-tasks --cluster <cluster>" and stop them with "aws ecs stop-task"`,
-      );
-      return FALLBACK_EXIT_CODE;
+      session.flags = command.flags;
+      return runGcCommand(command.gc, command.flags, session);
     case "exec": {
       session.flags = command.flags;
       const { runExec } = await import("./exec/index.js");
@@ -75,6 +73,26 @@ async function runCustomStage(stage: StageName, args: string[], flags: GlobalFla
     job,
     version: driverVersion(),
   });
+  return 0;
+}
+
+// gc runs outside any job (cron, systemd): no runner exit codes (failures exit FALLBACK_EXIT_CODE)
+// and no job variables. TaskDefinition is not needed to stop tasks, so a file that leaves it to the
+// FARGATE_TASK_DEFINITION job variable must still load.
+async function runGcCommand(values: GcFlagValues, flags: GlobalFlags, session: Session): Promise<number> {
+  const { gcOptionsFrom, runGc } = await import("./gc/index.js");
+  const options = gcOptionsFrom(values);
+  const loaded = loadConfig({
+    path: flags.config ?? DEFAULT_EXEC_CONFIG,
+    flags: { ...flags, taskDefinition: flags.taskDefinition ?? "unused-by-gc" },
+    env: {},
+  });
+  const log = createLogger({ level: loaded.config.logLevel, format: loaded.config.logFormat, file: loaded.config.logFile });
+  session.log = log;
+  routeProcessWarnings(log);
+  for (const warning of loaded.warnings) log.warn(warning);
+  const signal = abortOnSignals(log, FALLBACK_EXIT_CODE);
+  await runGc({ config: loaded.config, options, log, stdout: process.stdout, signal });
   return 0;
 }
 

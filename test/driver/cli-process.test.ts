@@ -104,11 +104,11 @@ describe("cli: without a config file", { concurrency: true }, () => {
     assert.match(result.stdout, /cleanup, cl/);
   });
 
-  it("gc says it is not built yet and exits 2", async () => {
+  it("gc without --runner is a usage error and exits 2 (it never guesses whose tasks to stop)", async () => {
     const result = await runCli(["gc"], { cwd: workDir(), env: RUNNER_ENV });
     assert.equal(result.code, 2);
     assert.equal(result.stdout, "");
-    assert.match(result.stderr, /^ERROR: "fargate gc" .* is not built yet/);
+    assert.match(result.stderr, /^ERROR: fargate gc: --runner SHORT_TOKEN is required/);
   });
 
   it("an unknown command is a usage error", async () => {
