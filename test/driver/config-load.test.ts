@@ -6,26 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { ConfigError, loadConfig, parseConfig } from "../../src/config/load.js";
+import { SEED_FARGATE_TOML } from "../support/seed.js";
 
-// Verbatim from GitLab's Fargate setup guide (step 4), indentation included.
-const SEED_TOML = `LogLevel = "info"
-LogFormat = "text"
-
-[Fargate]
-  Cluster = "test-cluster"
-  Region = "us-east-2"
-  Subnet = "subnet-xxxxxx"
-  SecurityGroup = "sg-xxxxxxxxxxxxx"
-  TaskDefinition = "test-task:1"
-  EnablePublicIP = true
-
-[TaskMetadata]
-  Directory = "/opt/gitlab-runner/metadata"
-
-[SSH]
-  Username = "root"
-  Port = 22
-`;
+const SEED_TOML = SEED_FARGATE_TOML;
 
 const MINIMAL = `[Fargate]
 Cluster = "c"
