@@ -83,7 +83,7 @@ async function runCleanups(): Promise<void> {
 // The AWS SDK's NodeVersionSupportWarning (Node 20) is noise in a benchmark's output.
 process.removeAllListeners("warning");
 process.on("warning", (w) => {
-  if (w.name !== "NodeVersionSupportWarning") console.error(`${w.name}: ${w.message}`);
+  if (w.name !== "NodeVersionSupportWarning" && !w.message.startsWith("NodeVersionSupportWarning")) console.error(`${w.name}: ${w.message}`);
 });
 
 /** Runs a benchmark's body, then every cleanup (also on failure and on the first SIGINT/SIGTERM). */
