@@ -6,6 +6,7 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { ConfiguredRetryStrategy } from "@smithy/util-retry";
+import { fullJitterMs } from "./backoff.js";
 
 /** Total attempts per call (1 + retries): enough to ride out throttling, short enough to fail fast. */
 export const MAX_ATTEMPTS = 4;
@@ -25,9 +26,9 @@ export interface AwsClients {
   destroy(): void;
 }
 
-// Exponential, capped: 100, 200, 400 ms.
+// Full jitter under an exponential cap (100, 200, 400 ms): throttled runners must not retry in lockstep.
 function backoffMs(attempt: number): number {
-  return Math.min(100 * 2 ** Math.max(attempt - 1, 0), 2000);
+  return fullJitterMs(attempt, 100, 2000);
 }
 
 /** Builds the ECS client now and the EC2 client on demand, for one stage invocation (never at import time). */

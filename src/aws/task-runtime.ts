@@ -5,7 +5,8 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DriverError } from "../errors.js";
 import { createAwsClients, type AwsClients } from "./clients.js";
-import { nextPollDelay, isThrottling, POLL_INTERVAL_MS, seconds } from "./polling.js";
+import { fullJitterMs, pause, retryThrottled } from "./backoff.js";
+import { isThrottling, MAX_POLL_INTERVAL_MS, nextPollDelay, POLL_INTERVAL_MS, seconds } from "./polling.js";
 import { buildRunTaskInput, type StartTaskRequest } from "./run-task-input.js";
 import {
   describeStopReason,
@@ -20,6 +21,14 @@ import {
 /** What starting a task needs beyond one subnet: the subnets to try in turn. */
 export type StartTaskOptions = Omit<StartTaskRequest, "subnet"> & { subnets: string[] };
 
+/** What may cut RunTask's retries short, and who hears about them. */
+export interface RunTaskControl {
+  /** Ends the pauses between attempts (never a call in flight). */
+  signal?: AbortSignal;
+  /** Told about each capacity failure or throttled attempt, in one line. */
+  onRetry?: (message: string) => void;
+}
+
 /** How to wait for RUNNING. */
 export interface WaitOptions {
   timeoutMs: number;
@@ -32,8 +41,8 @@ export interface WaitOptions {
 export interface TaskRuntime {
   /** Starts loading what resolveAddress(…, true) needs, so it overlaps the wait for RUNNING. */
   preparePublicAddressLookup(): void;
-  /** RunTask, trying the subnets in turn on capacity failures; never aborted mid-flight. Returns the task ARN. */
-  runTask(options: StartTaskOptions): Promise<string>;
+  /** RunTask, trying the subnets in turn on capacity failures (a few rounds, with backoff); never aborted mid-flight. Returns the task ARN. */
+  runTask(options: StartTaskOptions, control?: RunTaskControl): Promise<string>;
   /** Polls until RUNNING; fails with the stop reason if the task stops first, or on timeout/abort. */
   waitUntilRunning(taskArn: string, options: WaitOptions): Promise<Task>;
   /** The address to connect to: the ENI's private IPv4, or its public IP through EC2. */
@@ -45,6 +54,13 @@ export interface TaskRuntime {
   /** Releases the SDK clients' sockets. */
   close(): void;
 }
+
+// Capacity failures: every subnet is tried this many times, with a jittered pause between rounds.
+const CAPACITY_ROUNDS = 3;
+const CAPACITY_BACKOFF_MS = 1000;
+const CAPACITY_BACKOFF_CAP_MS = 8000;
+// Throttling that outlasts the SDK's quick retries is ridden out this long before giving up.
+const THROTTLE_BUDGET_MS = 60_000;
 
 // DescribeTasks is eventually consistent: a task just started may be MISSING for a moment.
 const MISSING_GRACE_MS = 10_000;
@@ -61,28 +77,61 @@ export class EcsTaskRuntime implements TaskRuntime {
     private readonly cluster: string,
   ) {}
 
-  async runTask(options: StartTaskOptions): Promise<string> {
+  async runTask(options: StartTaskOptions, control: RunTaskControl = {}): Promise<string> {
     const { subnets, ...rest } = options;
-    let lastFailure = "no subnet configured";
-    for (const subnet of subnets) {
-      let output;
-      try {
-        // No abortSignal on purpose: an aborted RunTask may still have created a task we could not stop.
-        // The client token makes the SDK's retries of this one call idempotent (no second task).
-        const input = { ...buildRunTaskInput({ ...rest, subnet }), clientToken: randomUUID() };
-        output = await this.clients.ecs.send(new RunTaskCommand(input));
-      } catch (err) {
-        throw new DriverError("task_start_failed", `error starting AWS Fargate Task: ${errorText(err)}`, "system", {
-          cause: err,
-        });
+    if (subnets.length === 0) throw new DriverError("task_start_failed", "error starting AWS Fargate Task: no subnet configured");
+    let lastFailure = "";
+    for (let round = 1; round <= CAPACITY_ROUNDS; round++) {
+      if (round > 1) {
+        const delay = fullJitterMs(round - 1, CAPACITY_BACKOFF_MS, CAPACITY_BACKOFF_CAP_MS);
+        control.onRetry?.(`no capacity in any configured subnet (${lastFailure}); trying again in ${seconds(delay)} s`);
+        await pause(delay, control.signal, "waiting to retry RunTask after a capacity failure");
       }
-      const arn = output.tasks?.[0]?.taskArn;
-      if (arn) return arn;
-      const failures = output.failures ?? [];
-      lastFailure = failures.map(formatFailure).join("; ") || "RunTask returned no task and no failure";
-      if (!failures.some(isCapacityFailure)) break;
+      for (const subnet of subnets) {
+        const outcome = await this.runTaskIn(subnet, rest, control);
+        if (outcome.taskArn) return outcome.taskArn;
+        lastFailure = outcome.failure;
+        if (!outcome.capacity) {
+          throw new DriverError("task_start_failed", `error starting AWS Fargate Task: ${lastFailure}`);
+        }
+        control.onRetry?.(`subnet ${subnet}: ${lastFailure}`);
+      }
     }
-    throw new DriverError("task_start_failed", `error starting AWS Fargate Task: ${lastFailure}`);
+    throw new DriverError(
+      "task_start_failed",
+      `error starting AWS Fargate Task: ${lastFailure} (tried subnet${subnets.length > 1 ? "s" : ""} ${subnets.join(", ")}, ` +
+        `${CAPACITY_ROUNDS} times each); add subnets in other availability zones to [Fargate] Subnets, or retry later`,
+    );
+  }
+
+  // One RunTask call on one subnet, riding out throttling; a task ARN, or the failure ECS answered.
+  private async runTaskIn(
+    subnet: string,
+    rest: Omit<StartTaskOptions, "subnets">,
+    control: RunTaskControl,
+  ): Promise<{ taskArn?: string; failure: string; capacity: boolean }> {
+    // The client token makes retries of this one call idempotent (no second task); a new subnet is a new call.
+    const input = { ...buildRunTaskInput({ ...rest, subnet }), clientToken: randomUUID() };
+    let output;
+    try {
+      // No abortSignal on the call on purpose: an aborted RunTask may still have created a task we could not stop.
+      output = await retryThrottled(() => this.clients.ecs.send(new RunTaskCommand(input)), {
+        budgetMs: THROTTLE_BUDGET_MS,
+        signal: control.signal,
+        what: "starting the task",
+        onThrottled: (attempt, delay) => control.onRetry?.(`RunTask throttled (attempt ${attempt}); retrying in ${seconds(delay)} s`),
+      });
+    } catch (err) {
+      if (err instanceof DriverError) throw err;
+      throw new DriverError("task_start_failed", `error starting AWS Fargate Task: ${errorText(err)}`, "system", { cause: err });
+    }
+    const arn = output.tasks?.[0]?.taskArn;
+    if (arn) return { taskArn: arn, failure: "", capacity: false };
+    const failures = output.failures ?? [];
+    return {
+      failure: failures.map(formatFailure).join("; ") || "RunTask returned no task and no failure",
+      capacity: failures.some(isCapacityFailure),
+    };
   }
 
   async waitUntilRunning(taskArn: string, options: WaitOptions): Promise<Task> {
@@ -124,7 +173,9 @@ export class EcsTaskRuntime implements TaskRuntime {
         );
       }
       delay = nextPollDelay(delay, throttled);
-      await sleep(Math.min(delay, Math.max(options.timeoutMs - (Date.now() - started), 0)), undefined, {
+      // Throttled: a random pause up to the doubled interval, so throttled runners spread out.
+      const pauseMs = throttled ? POLL_INTERVAL_MS / 2 + fullJitterMs(1, delay - POLL_INTERVAL_MS / 2, MAX_POLL_INTERVAL_MS) : delay;
+      await sleep(Math.min(pauseMs, Math.max(options.timeoutMs - (Date.now() - started), 0)), undefined, {
         signal: options.signal,
       }).catch(() => undefined); // an abort is handled at the top of the loop
     }
@@ -146,8 +197,14 @@ export class EcsTaskRuntime implements TaskRuntime {
     try {
       const ec2 = await this.clients.ec2();
       const { DescribeNetworkInterfacesCommand } = await import("@aws-sdk/client-ec2");
-      output = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }), { abortSignal: signal });
+      const command = new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] });
+      output = await retryThrottled(() => ec2.send(command, { abortSignal: signal }), {
+        budgetMs: THROTTLE_BUDGET_MS,
+        signal,
+        what: "looking up the task's public IP",
+      });
     } catch (err) {
+      if (err instanceof DriverError) throw err;
       throw new DriverError("task_address_missing", `describing network interface ${eni}: ${errorText(err)}`, "system", {
         cause: err,
       });
@@ -164,7 +221,9 @@ export class EcsTaskRuntime implements TaskRuntime {
 
   async stopTask(taskArn: string, reason: string): Promise<void> {
     try {
-      await this.clients.ecs.send(new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason: reason.slice(0, 255) }));
+      const input = { cluster: this.cluster, task: taskArn, reason: reason.slice(0, 255) };
+      // No signal: a cancelled job is exactly when the task must still be stopped.
+      await retryThrottled(() => this.clients.ecs.send(new StopTaskCommand(input)), { budgetMs: THROTTLE_BUDGET_MS, what: "stopping the task" });
     } catch (err) {
       // Stopping a task ECS no longer knows is what we wanted anyway.
       if ((err as Error).name === "InvalidParameterException" && /not found|does not exist/i.test((err as Error).message)) return;
@@ -173,7 +232,7 @@ export class EcsTaskRuntime implements TaskRuntime {
   }
 
   async describeStop(taskArn: string, signal?: AbortSignal): Promise<string | undefined> {
-    const task = await this.describe(taskArn, signal);
+    const task = await retryThrottled(() => this.describe(taskArn, signal), { budgetMs: THROTTLE_BUDGET_MS, signal, what: "asking ECS about the task" });
     if (!task) return `task ${taskIdOf(taskArn)} is unknown to ECS (MISSING)`;
     if (!isStopping(task) && task.desiredStatus !== "STOPPED") return undefined;
     return `task ${taskIdOf(taskArn)} is ${task.lastStatus ?? "stopping"}: ${describeStopReason(task)}`;

@@ -6,7 +6,7 @@ import { seconds } from "../aws/polling.js";
 import { taskIdOf } from "../aws/task-facts.js";
 import { generateJobKeyPair } from "../ssh/keys.js";
 import { waitForSsh } from "../ssh/wait-ready.js";
-import { readState, writeState } from "../state/state-file.js";
+import { ensureStateDirectory, readState, writeState } from "../state/state-file.js";
 import type { JobState } from "../state/types.js";
 import type { StageContext } from "./context.js";
 
@@ -25,27 +25,32 @@ export async function prepareStage(ctx: StageContext, makeRuntime: TaskRuntimeFa
   const keys = generateJobKeyPair(`gitlab-job-${job.jobId}`);
   const runtime = makeRuntime(fargate.cluster, fargate.region);
   try {
+    // A directory we cannot write would otherwise surface only after RunTask, with a task to undo.
+    await ensureStateDirectory(config.taskMetadata.directory);
     await stopPreviousAttempt(ctx, runtime);
     log.info(`Starting a Fargate task from "${fargate.taskDefinition}" on cluster "${fargate.cluster}"`);
     const started = Date.now();
     let taskArn: string;
     try {
-      taskArn = await runtime.runTask({
-        cluster: fargate.cluster,
-        taskDefinition: fargate.taskDefinition,
-        subnets: fargate.subnets,
-        securityGroups: fargate.securityGroups,
-        enablePublicIp: fargate.enablePublicIp,
-        platformVersion: fargate.platformVersion,
-        publicKey: keys.publicKey,
-        labels: {
-          jobId: job.jobId,
-          projectId: job.projectId,
-          pipelineId: job.pipelineId,
-          runnerShortToken: job.runnerShortToken,
-          runnerId: job.runnerId,
+      taskArn = await runtime.runTask(
+        {
+          cluster: fargate.cluster,
+          taskDefinition: fargate.taskDefinition,
+          subnets: fargate.subnets,
+          securityGroups: fargate.securityGroups,
+          enablePublicIp: fargate.enablePublicIp,
+          platformVersion: fargate.platformVersion,
+          publicKey: keys.publicKey,
+          labels: {
+            jobId: job.jobId,
+            projectId: job.projectId,
+            pipelineId: job.pipelineId,
+            runnerShortToken: job.runnerShortToken,
+            runnerId: job.runnerId,
+          },
         },
-      });
+        { signal: ctx.signal, onRetry: (message) => log.warn(`Starting the task: ${message}`) },
+      );
     } catch (err) {
       throw wrap("starting new Fargate task: running new task on Fargate", err);
     }

@@ -47,11 +47,12 @@ describe("prepare failures", () => {
   });
 
   it("reports RunTask failures in the Go driver's words, starting nothing", async () => {
-    await emulator.addFaults([{ op: "RunTask", failure: "Capacity is unavailable at this time", times: 1 }]);
+    // Capacity failures are retried (a few rounds, with backoff): only a lasting one fails prepare.
+    await emulator.addFaults([{ op: "RunTask", failure: "Capacity is unavailable at this time" }]);
     const job = newJob();
     await assert.rejects(prepareStage(stageContext(seededConfig(stateDir), job).ctx), (err: unknown) => {
       assert.ok(err instanceof DriverError && err.failureClass === "system");
-      assert.equal(err.message, `${GO_PREFIX}Capacity is unavailable at this time`);
+      assert.ok(err.message.startsWith(`${GO_PREFIX}Capacity is unavailable at this time (tried subnet subnet-xxxxxx, 3 times each)`), err.message);
       return true;
     });
     assert.equal(existsSync(statePath(stateDir, job.id)), false);
