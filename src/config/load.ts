@@ -8,6 +8,7 @@ import * as v from "valibot";
 import { DriverError } from "../errors.js";
 import type { LogFormat, LogLevel } from "../log.js";
 import { parseLogLevel } from "../logging.js";
+import { isClusterRef, isRegion, isTaskDefinitionRef } from "./aws-names.js";
 import { parseDuration } from "./duration.js";
 import { normalizeKeys } from "./normalize.js";
 import { DEFAULTS, type FileConfig, FileSchema, formatIssues, LOG_FORMATS } from "./schema.js";
@@ -135,6 +136,18 @@ function resolveConfig(
         `set it in the file, with --task-def or with the FARGATE_TASK_DEFINITION job variable`,
     );
   }
+  if (fargateIsTable && typeof fargate.Cluster === "string" && !isClusterRef(fargate.Cluster)) {
+    problems.push(`${label}: [Fargate] Cluster: expected a cluster name (letters, digits, - and _) or a cluster ARN, found ${JSON.stringify(fargate.Cluster)}`);
+  }
+  if (typeof fargate.Region === "string" && !isRegion(fargate.Region)) {
+    problems.push(`${label}: [Fargate] Region: expected an AWS region code such as "us-east-2", found ${JSON.stringify(fargate.Region)}`);
+  }
+  if (typeof taskDefinition === "string" && !isTaskDefinitionRef(taskDefinition)) {
+    problems.push(
+      `${taskDefinitionSource(flags, env, label)}: expected a task definition as family, family:revision (revision 1 or more) or ` +
+        `a task-definition ARN, found ${JSON.stringify(taskDefinition)}`,
+    );
+  }
   if (fargateIsTable && subnets.length === 0 && (!subnetsGiven || (Array.isArray(fargate.Subnets) && fargate.Subnets.length === 0))) {
     problems.push(`${label}: [Fargate] Subnet / Subnets: expected at least one subnet ID, found none`);
   }
@@ -169,6 +182,13 @@ function resolveConfig(
       connectTimeoutMs: parseDuration(ssh.ConnectTimeout ?? DEFAULTS.ConnectTimeout) as number,
     },
   };
+}
+
+// Where the effective task definition came from, for its error message (flag > job variable > file).
+function taskDefinitionSource(flags: ConfigFlags, env: NodeJS.ProcessEnv, label: string): string {
+  if (first(flags.taskDefinition) !== undefined) return "--task-def";
+  if (first(env.CUSTOM_ENV_FARGATE_TASK_DEFINITION) !== undefined) return "the FARGATE_TASK_DEFINITION job variable";
+  return `${label}: [Fargate] TaskDefinition`;
 }
 
 function pickLogLevel(flags: ConfigFlags, fromFile: string | undefined, problems: string[]): LogLevel {
