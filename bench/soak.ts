@@ -6,7 +6,8 @@
 // Faults target one job only: a task-definition family of its own (FARGATE_TASK_DEFINITION) for
 // task and SSH rules; a cluster of its own (own config file) for the RunTask error rule.
 // Run: npm run build && node --import tsx bench/soak.ts [--jobs 100] [--concurrency 20]
-//        [--fault-rate 0.1] [--seed 1] [--time-scale 0.05] [--ssh embedded|openssh] [--deadline-s 900]
+//        [--fault-rate 0.1] [--seed 4] [--time-scale 0.05] [--ssh embedded|openssh] [--deadline-s 900]
+//        [--api-rate 0.1]  (multiplies the emulator's API rate limits; throttling is always on)
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -22,10 +23,11 @@ const { values: flags } = parseArgs({
     jobs: { type: "string", default: "100" },
     concurrency: { type: "string", default: "20" },
     "fault-rate": { type: "string", default: "0.1" },
-    seed: { type: "string", default: "1" },
+    seed: { type: "string", default: "4" },
     "time-scale": { type: "string", default: "0.05" },
     ssh: { type: "string", default: "embedded" },
     "deadline-s": { type: "string", default: "900" },
+    "api-rate": { type: "string", default: "0.1" },
   },
 });
 const jobCount = Number(flags.jobs);
@@ -69,8 +71,9 @@ const FAULTS: Record<string, { script: string[]; own: "family" | "cluster" | "no
     rules: (family) => [{ task: "failToStart", stoppedReason: "CannotPullContainerError: pull image manifest has been retried 5 time(s): not found", family }],
   },
   spotInterruption: {
-    script: ["echo sleeping", "sleep 60"], own: "family", expected: { outcome: "system failure" },
-    rules: (family) => [{ task: "stopWhenRunning", afterMs: 2500, stopCode: "SpotInterruption", family }],
+    // 25 s after RUNNING: late enough that even a loaded machine is in build_script (sleep 300) by then.
+    script: ["echo sleeping", "sleep 300"], own: "family", expected: { outcome: "system failure" },
+    rules: (family) => [{ task: "stopWhenRunning", afterMs: 25_000, stopCode: "SpotInterruption", family }],
   },
   scriptExit3: { script: ["echo failing on purpose", "exit 3"], own: "none", expected: { outcome: "build failure", exitCode: 3 }, rules: () => [] },
   sshRefused: { script: ["echo connected after refusals"], own: "family", expected: { outcome: "succeeded" }, rules: (family) => [{ ssh: "refuse", times: 2, family }] },
@@ -202,6 +205,20 @@ async function settledTasks(emulator: EmulatorHandle) {
   }
 }
 
+/** CPU seconds (user + system) of this process's waited-for children: the exec processes and their stages. */
+function childrenCpuSeconds(): number {
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, in USER_HZ (100)
+}
+
+/** Multiplies every token bucket's burst and refill rate (throttling stays on). */
+async function scaleApiRates(emulator: EmulatorHandle, factor: number): Promise<string> {
+  const { rates } = (await emulator.control("GET", "/_emulator/throttling")) as { rates: Record<string, { burst: number; perSecond: number }> };
+  const scaled = Object.fromEntries(Object.entries(rates).map(([k, r]) => [k, { burst: Math.max(1, Math.round(r.burst * factor)), perSecond: r.perSecond * factor }]));
+  await emulator.control("PUT", "/_emulator/throttling", { enabled: true, rates: scaled });
+  return Object.entries(scaled).map(([k, r]) => `${k} ${r.burst}/${r.perSecond}s`).join(", ");
+}
+
 function mb(kib: number): string {
   return `${(kib / 1024).toFixed(0)} MiB`;
 }
@@ -215,7 +232,7 @@ runBenchmark(async () => {
   const logDir = path.join(dir, "jobs");
   mkdirSync(logDir);
   console.log(loadLine());
-  console.log(`soak: ${jobCount} jobs, concurrency ${concurrency}, fault rate ${faultRate}, seed ${flags.seed}, time scale ${flags["time-scale"]}, --ssh ${flags.ssh}, throttling on`);
+  console.log(`soak: ${jobCount} jobs, concurrency ${concurrency}, fault rate ${faultRate}, seed ${flags.seed}, time scale ${flags["time-scale"]}, --ssh ${flags.ssh}, throttling on, api rate x${flags["api-rate"]}`);
 
   const emulator = await startEmulator({ ssh: flags.ssh as "embedded" | "openssh", timeScale: Number(flags["time-scale"]) });
   onCleanup(() => emulator.stop());
@@ -230,6 +247,9 @@ runBenchmark(async () => {
     for (const pid of pidsMatching(dir)) process.kill(pid, "SIGKILL");
   });
 
+  // A 2-CPU machine runs ~20 jobs at a time, far fewer than a runner fleet: scale the API rate
+  // limits down so that the token buckets really throttle (--api-rate 1 keeps AWS's rates).
+  console.log(`API rate limits (burst/refill): ${await scaleApiRates(emulator, Number(flags["api-rate"]))}`);
   const jobs = planJobs();
   const config = writeDriverConfig(path.join(dir, "fargate.toml"), { metadataDir });
   await setUpFaults(emulator, jobs, dir, metadataDir);
@@ -247,6 +267,7 @@ runBenchmark(async () => {
   await Promise.all(Array.from({ length: concurrency }, worker));
   const driverRss = sampler.stop();
   const jobsWall = since(started);
+  const driverCpu = childrenCpuSeconds();
 
   // ---- report ----
   console.log(loadLine());
@@ -269,6 +290,8 @@ runBenchmark(async () => {
     const firings = job.rules ? `rule fired ${job.rules.map(fired).join("+")}x` : "no rule";
     const verdict = /.*Job (failed|succeeded).*/.exec(job.actual?.log ?? "")?.[0].trim() ?? "no verdict line";
     console.log(`  faulted ${job.name} ${job.fault.padEnd(16)} ${firings.padEnd(15)} ${((job.actual?.ms ?? 0) / 1000).toFixed(1).padStart(5)} s  ${verdict}`);
+    const evidence = /^.*(SpotInterruption|CannotPullContainerError).*$/m.exec(job.actual?.log ?? "")?.[0].trim();
+    if (evidence) console.log(`      ${evidence.slice(0, 300)}`);
   }
 
   const left = await settledTasks(emulator);
@@ -299,5 +322,6 @@ runBenchmark(async () => {
   for (const [role, kibs] of [...driverRss].sort()) {
     console.log(`driver ${role.padEnd(16)} peak RSS max ${mb(Math.max(...kibs))}, median ${mb(median(kibs))} over ${kibs.length} processes sampled`);
   }
+  console.log(`driver CPU (exec + stages): ${driverCpu.toFixed(1)} s, ${(driverCpu / jobs.filter((j) => j.actual).length).toFixed(2)} s per job`);
   console.log(`total wall time: ${(since(started) / 1000).toFixed(1)} s (jobs ${(jobsWall / 1000).toFixed(1)} s)`);
 });
