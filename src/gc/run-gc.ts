@@ -199,7 +199,7 @@ function summary(tally: Tally, options: GcOptions): string {
   const del = options.dryRun ? "would delete" : "deleted";
   const done = `${verb} ${plural(tally.stopped, "task")}, ${del} ${plural(tally.deletedStates, "state file")}` +
     (tally.deletedTemps > 0 ? ` and ${plural(tally.deletedTemps, "temporary file")}` : "");
-  const left = `left ${tally.live} of live jobs, ${tally.young} younger than ${formatDuration(options.olderThanMs)}` +
+  const left = `left alone ${plural(tally.live, "task")} of live jobs, ${tally.young} younger than ${formatDuration(options.olderThanMs)}` +
     (tally.other > 0 ? `, ${tally.other} needing a look (see the warnings)` : "");
   const tail = options.dryRun ? "nothing was changed" : `${plural(tally.failed, "failure")}`;
   return `gc${options.dryRun ? " (dry run)" : ""}: ${done}; ${left}; ${tail}`;

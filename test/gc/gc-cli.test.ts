@@ -107,7 +107,7 @@ describe("fargate gc against the emulator", { skip: await sshKindSkip("embedded"
     ].sort());
     assert.equal(
       dryLines.at(-1),
-      "gc (dry run): would stop 3 tasks, would delete 2 state files and 1 temporary file; left 1 of live jobs, 0 younger than 1ms; nothing was changed",
+      "gc (dry run): would stop 3 tasks, would delete 2 state files and 1 temporary file; left alone 1 task of live jobs, 0 younger than 1ms; nothing was changed",
     );
     assert.deepEqual(await desired(), before);
     assert.deepEqual(stateDirEntries(dir), allFiles);
@@ -120,7 +120,7 @@ describe("fargate gc against the emulator", { skip: await sshKindSkip("embedded"
       young.stdout,
       `deleted state file ${goneFile} (job 8005, written 2d ago): stale, and its task is already stopped\n` +
         `deleted leftover temporary file ${tempFile} (written 2h ago): an interrupted state write\n` +
-        "gc: stopped 0 tasks, deleted 1 state file and 1 temporary file; left 1 of live jobs, 3 younger than 1h; 0 failures\n",
+        "gc: stopped 0 tasks, deleted 1 state file and 1 temporary file; left alone 1 task of live jobs, 3 younger than 1h; 0 failures\n",
     );
     assert.deepEqual(await desired(), before);
     assert.deepEqual(await stopCalls(), []);
@@ -133,7 +133,7 @@ describe("fargate gc against the emulator", { skip: await sshKindSkip("embedded"
     assert.match(real.stdout, new RegExp(`^stopped task ${orphan} \\(job 8002, started \\d+[sm] ago\\): no live job owns it$`, "m"));
     assert.match(real.stdout, new RegExp(`^stopped task ${lostState} \\(job 8003, started \\d+[sm] ago\\): no live job owns it$`, "m"));
     assert.match(real.stdout, new RegExp(`^deleted state file ${staleFile} \\(job 8004, written 2d ago\\): its task is stopped$`, "m"));
-    assert.match(real.stdout, /^gc: stopped 3 tasks, deleted 1 state file; left 1 of live jobs, 0 younger than 1ms; 0 failures\n$/m);
+    assert.match(real.stdout, /^gc: stopped 3 tasks, deleted 1 state file; left alone 1 task of live jobs, 0 younger than 1ms; 0 failures\n$/m);
     const calls = await stopCalls();
     assert.deepEqual(calls.map((c) => c.task).sort(), [lostState, orphan, stale].sort());
     for (const call of calls) assert.match(call.reason ?? "", /^Stopped by fargate gc \(gitlab-fargate-driver\): /);
@@ -150,7 +150,7 @@ describe("fargate gc against the emulator", { skip: await sshKindSkip("embedded"
     // 4. Nothing left to do: idempotent.
     const again = await gc("--runner", A, "--older-than", "1ms");
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(again.stdout, "gc: stopped 0 tasks, deleted 0 state files; left 1 of live jobs, 0 younger than 1ms; 0 failures\n");
+    assert.equal(again.stdout, "gc: stopped 0 tasks, deleted 0 state files; left alone 1 task of live jobs, 0 younger than 1ms; 0 failures\n");
 
     // 5. The live job ends normally; the other runner's task and state file were never touched.
     const cleanup = await runCli(["--config", config, "custom", "cleanup"], runnerEnv(emulator, dir, A, "8001"), dir);
@@ -179,7 +179,7 @@ describe("fargate gc against the emulator", { skip: await sshKindSkip("embedded"
     const failed = await gc("--runner", A, "--older-than", "1ms");
     await emulator.control("DELETE", "/_emulator/faults");
     assert.equal(failed.code, 2);
-    assert.equal(failed.stdout, "gc: stopped 0 tasks, deleted 0 state files; left 0 of live jobs, 0 younger than 1ms; 1 failure\n");
+    assert.equal(failed.stdout, "gc: stopped 0 tasks, deleted 0 state files; left alone 0 tasks of live jobs, 0 younger than 1ms; 1 failure\n");
     assert.match(failed.stderr, /not allowed to ecs:StopTask; check that the driver's IAM role may call ecs:StopTask/);
     assert.match(failed.stderr, /^ERROR: fargate gc: 1 action\(s\) failed/m);
     assert.doesNotMatch(failed.stderr, /\n\s+at /, "no stack trace");
