@@ -104,7 +104,7 @@ export async function readState(directory: string, id: string): Promise<JobState
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw corrupted(path, `it is not valid JSON (${reason(err)})`);
+    throw corrupted(path, `it is not valid JSON (${jsonProblem(err)})`);
   }
   const result = v.safeParse(JobStateSchema, data);
   if (!result.success) {
@@ -151,6 +151,15 @@ async function syncDirectory(directory: string): Promise<void> {
   } catch {
     // best effort
   }
+}
+
+// V8 quotes the text around a JSON syntax error (..."vateKey": b3Bl"...), which may be a piece of the
+// job's private key: say only where the file broke, never what it holds.
+function jsonProblem(err: unknown): string {
+  const message = err instanceof Error ? err.message : "";
+  if (/end of JSON input|Unterminated/i.test(message)) return "it ends early: truncated";
+  const position = /at position (\d+)/.exec(message);
+  return position ? `malformed at character ${position[1]}` : "malformed";
 }
 
 function errnoCode(err: unknown): string | undefined {
