@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { CreateClusterCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import {
   awsEnv, cmdline, driverCli, ecsClient, loadLine, median, onCleanup, peakRssKiB, pidsMatching, quantile, requireBuild,
-  runBenchmark, since, startEmulator, tempDir, writeDriverConfig, type EmulatorHandle,
+  interrupted, runBenchmark, since, startEmulator, tempDir, writeDriverConfig, type EmulatorHandle,
 } from "./support.js";
 
 const { values: flags } = parseArgs({
@@ -48,7 +48,7 @@ function prng(seed: number): () => number {
   };
 }
 
-type Outcome = "succeeded" | "build failure" | "system failure" | "other";
+type Outcome = "succeeded" | "build failure" | "system failure" | "cancelled" | "other";
 interface Expected { outcome: Outcome; exitCode?: number }
 interface Job {
   name: string;
@@ -60,7 +60,7 @@ interface Job {
   config?: string;
   /** The ids and `times` of its fault rules, as POST /_emulator/faults answered. */
   rules?: { id: number; times: number | null; error?: string }[];
-  actual?: { outcome: Outcome; exitCode?: number; code: number | null; ms: number; log: string };
+  actual?: { outcome: Outcome; exitCode?: number; code: number | null; signal: NodeJS.Signals | null; ms: number; log: string };
 }
 
 // Each fault: what the job's script does, the rules (given its own family or cluster), the verdict.
@@ -162,6 +162,7 @@ function sampleDriverRss(marker: string): { stop: () => Map<string, number[]> } 
 function classify(code: number | null, log: string): { outcome: Outcome; exitCode?: number } {
   if (code === 0) return { outcome: "succeeded" };
   if (code === 2) return { outcome: "system failure" };
+  if (code === 130) return { outcome: "cancelled" }; // Ctrl-C, the deadline or the job timeout
   const build = /Job failed: exit code (\d+)/.exec(log);
   if (code === 1 && build) return { outcome: "build failure", exitCode: Number(build[1]) };
   return { outcome: "other" };
@@ -181,15 +182,22 @@ function runJob(job: Job, file: string, config: string, env: Record<string, stri
     running.add(child);
     child.stdout!.pipe(log, { end: false });
     child.stderr!.pipe(log, { end: false });
-    const term = setTimeout(() => child.kill("SIGTERM"), Math.min(jobTimeoutMs, Math.max(0, deadline - Date.now())));
-    const kill = setTimeout(() => child.kill("SIGKILL"), Math.min(jobTimeoutMs, Math.max(0, deadline - Date.now())) + 30_000);
-    child.once("close", (code) => {
+    // SIGTERM (exec cancels the job and cleans up) at the job timeout, the deadline or Ctrl-C; SIGKILL 30 s later.
+    let kill: NodeJS.Timeout | undefined;
+    const stop = () => {
+      child.kill("SIGTERM");
+      kill ??= setTimeout(() => child.kill("SIGKILL"), 30_000);
+    };
+    const term = setTimeout(stop, Math.min(jobTimeoutMs, Math.max(0, deadline - Date.now())));
+    interrupted.signal.addEventListener("abort", stop);
+    child.once("close", (code, signal) => {
       clearTimeout(term);
       clearTimeout(kill);
+      interrupted.signal.removeEventListener("abort", stop);
       running.delete(child);
       log.end(() => {
         const text = readFileSync(logPath, "utf8");
-        job.actual = { ...classify(code, text), code, ms: since(started), log: text };
+        job.actual = { ...classify(code, text), code, signal, ms: since(started), log: text };
         resolve();
       });
     });
@@ -239,7 +247,8 @@ runBenchmark(async () => {
   // Our emulator: the child of this process running emulator/cli.ts.
   const emulatorPid = pidsMatching("emulator/cli.ts").find((pid) => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[1] === String(process.pid));
   onCleanup(async () => {
-    // Last resort: SIGTERM (exec cleans up), then SIGKILL any exec and stray stage process of ours.
+    // Last resort (failure, or a second Ctrl-C): SIGTERM (exec cleans up), then SIGKILL any exec
+    // and stray stage process of ours.
     for (const child of running) child.kill("SIGTERM");
     const until = Date.now() + 40_000;
     while (running.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
@@ -262,7 +271,7 @@ runBenchmark(async () => {
   const sampler = sampleDriverRss(dir);
   const queue = [...jobs];
   const worker = async () => {
-    for (let job = queue.shift(); job && Date.now() < deadline; job = queue.shift()) await runJob(job, file, config, env, logDir, deadline);
+    for (let job = queue.shift(); job && Date.now() < deadline && !interrupted.signal.aborted; job = queue.shift()) await runJob(job, file, config, env, logDir, deadline);
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const driverRss = sampler.stop();
@@ -276,10 +285,15 @@ runBenchmark(async () => {
   console.log(`jobs by outcome: ${[...byOutcome].map(([k, v]) => `${k} ${v}`).join(", ")}`);
   const durations = jobs.flatMap((j) => (j.actual ? [j.actual.ms] : []));
   console.log(`job wall time: median ${median(durations).toFixed(0)} ms, p90 ${quantile(durations, 0.9).toFixed(0)} ms, max ${Math.max(...durations).toFixed(0)} ms`);
-  const mismatches = jobs.filter((j) => !j.actual || j.actual.outcome !== j.expected.outcome || (j.expected.exitCode !== undefined && j.actual.exitCode !== j.expected.exitCode));
-  console.log(`expected vs actual mismatches: ${mismatches.length}`);
+  const notRun = jobs.filter((j) => !j.actual).length;
+  if (notRun > 0) console.log(`jobs not run (deadline or Ctrl-C): ${notRun}`);
+  // After Ctrl-C, the jobs it stopped are not mismatches.
+  const stoppedByUs = (a: NonNullable<Job["actual"]>) => interrupted.signal.aborted && (a.outcome === "cancelled" || a.code === null);
+  const mismatches = jobs.filter(({ actual: a, expected: e }) =>
+    a !== undefined && !stoppedByUs(a) && (a.outcome !== e.outcome || (e.exitCode !== undefined && a.exitCode !== e.exitCode)));
+  console.log(`expected vs actual mismatches: ${mismatches.length}${notRun > 0 || interrupted.signal.aborted ? " (among the jobs run to the end)" : ""}`);
   for (const job of mismatches) {
-    const actual = job.actual ? `${job.actual.outcome}${job.actual.exitCode !== undefined ? ` (exit code ${job.actual.exitCode})` : ""}, exec exit ${job.actual.code}` : "not run (deadline)";
+    const actual = job.actual ? `${job.actual.outcome}${job.actual.exitCode !== undefined ? ` (exit code ${job.actual.exitCode})` : ""}, exec exit ${job.actual.code ?? job.actual.signal}` : "not run";
     console.log(`  ${job.name} fault=${job.fault}: expected ${job.expected.outcome}${job.expected.exitCode !== undefined ? ` (exit code ${job.expected.exitCode})` : ""}, got ${actual}`);
     console.log((job.actual?.log ?? "").trimEnd().split("\n").slice(-25).map((l) => `    | ${l}`).join("\n"));
   }
@@ -324,4 +338,4 @@ runBenchmark(async () => {
   }
   console.log(`driver CPU (exec + stages): ${driverCpu.toFixed(1)} s, ${(driverCpu / jobs.filter((j) => j.actual).length).toFixed(2)} s per job`);
   console.log(`total wall time: ${(since(started) / 1000).toFixed(1)} s (jobs ${(jobsWall / 1000).toFixed(1)} s)`);
-});
+}, { graceful: true });

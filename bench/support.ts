@@ -86,21 +86,38 @@ process.on("warning", (w) => {
   if (w.name !== "NodeVersionSupportWarning" && !w.message.startsWith("NodeVersionSupportWarning")) console.error(`${w.name}: ${w.message}`);
 });
 
-/** Runs a benchmark's body, then every cleanup (also on failure and on the first SIGINT/SIGTERM). */
-export function runBenchmark(body: () => Promise<void>): void {
-  let stopping = false;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\n${sig}: cleaning up`);
+/** Aborted on the first SIGINT/SIGTERM when a benchmark runs with `graceful: true`. */
+export const interrupted = new AbortController();
+
+/**
+ * Runs a benchmark's body, then every cleanup (also on failure). On SIGINT/SIGTERM the cleanups run
+ * at once; with `graceful`, the first signal only aborts `interrupted` and the body gets 60 s to wind
+ * down (a second signal cleans up at once). The exit code is 130 after a signal.
+ */
+export function runBenchmark(body: () => Promise<void>, opts: { graceful?: boolean } = {}): void {
+  let forced = false;
+  const force = () => {
+    if (forced) return;
+    forced = true;
     void runCleanups().finally(() => process.exit(130));
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (opts.graceful && !interrupted.signal.aborted) {
+      console.error(`\n${sig}: stopping (again to clean up at once)`);
+      interrupted.abort();
+      setTimeout(force, 60_000).unref();
+      return;
+    }
+    console.error(`\n${sig}: cleaning up`);
+    force();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const code = () => (interrupted.signal.aborted ? 130 : 0);
   body().then(
     async () => {
       await runCleanups();
-      process.exit(0);
+      process.exit(code());
     },
     async (err: Error) => {
       console.error(`benchmark failed: ${err.stack ?? err.message}`);
