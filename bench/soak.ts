@@ -297,21 +297,6 @@ runBenchmark(async () => {
     console.log(`  ${job.name} fault=${job.fault}: expected ${job.expected.outcome}${job.expected.exitCode !== undefined ? ` (exit code ${job.expected.exitCode})` : ""}, got ${actual}`);
     console.log((job.actual?.log ?? "").trimEnd().split("\n").slice(-25).map((l) => `    | ${l}`).join("\n"));
   }
-  // A rule used up is gone from GET /_emulator/faults: it fired `times` times.
-  const active = new Map(((await emulator.control("GET", "/_emulator/faults")) as { id: number; fired: number }[]).map((r) => [r.id, r.fired]));
-  const fired = (r: { id: number; times: number | null }) => active.get(r.id) ?? r.times ?? 0;
-  for (const job of faulted) {
-    const firings = job.rules ? `rule fired ${job.rules.map(fired).join("+")}x` : "no rule";
-    const verdict = /.*Job (failed|succeeded).*/.exec(job.actual?.log ?? "")?.[0].trim() ?? "no verdict line";
-    console.log(`  faulted ${job.name} ${job.fault.padEnd(16)} ${firings.padEnd(15)} ${((job.actual?.ms ?? 0) / 1000).toFixed(1).padStart(5)} s  ${verdict}`);
-    const evidence = /^.*(SpotInterruption|CannotPullContainerError).*$/m.exec(job.actual?.log ?? "")?.[0].trim();
-    if (evidence) console.log(`      ${evidence.slice(0, 300)}`);
-  }
-
-  const left = await settledTasks(emulator);
-  console.log(`tasks left running in the emulator: ${left.length}${left.map((t) => `\n  ${t.taskId} ${t.family} ${t.lastStatus}/${t.desiredStatus}`).join("")}`);
-  const allTasks = await emulator.tasks();
-  console.log(`tasks created: ${allTasks.length}`);
   let stateFiles: string[] = [];
   try {
     stateFiles = readdirSync(metadataDir);
@@ -320,16 +305,37 @@ runBenchmark(async () => {
   }
   console.log(`state files left in the metadata dir: ${stateFiles.length}${stateFiles.map((f) => `\n  ${f}`).join("")}`);
 
-  const requests = (await emulator.requests()) as { operation: string; outcome: string }[];
-  const injected = jobs.flatMap((j) => j.rules ?? []).filter((r) => r.error === "ThrottlingException").reduce((n, r) => n + fired(r), 0);
-  const throttled = new Map<string, number>();
-  for (const r of requests.filter((x) => x.outcome === "ThrottlingException" || x.outcome === "RequestLimitExceeded")) {
-    throttled.set(`${r.operation} ${r.outcome}`, (throttled.get(`${r.operation} ${r.outcome}`) ?? 0) + 1);
+  try {
+    // A rule used up is gone from GET /_emulator/faults: it fired `times` times.
+    const active = new Map(((await emulator.control("GET", "/_emulator/faults")) as { id: number; fired: number }[]).map((r) => [r.id, r.fired]));
+    const fired = (r: { id: number; times: number | null }) => active.get(r.id) ?? r.times ?? 0;
+    for (const job of faulted) {
+      const firings = job.rules ? `rule fired ${job.rules.map(fired).join("+")}x` : "no rule";
+      const verdict = /.*Job (failed|succeeded).*/.exec(job.actual?.log ?? "")?.[0].trim() ?? "no verdict line";
+      console.log(`  faulted ${job.name} ${job.fault.padEnd(16)} ${firings.padEnd(15)} ${((job.actual?.ms ?? 0) / 1000).toFixed(1).padStart(5)} s  ${verdict}`);
+      const evidence = /^.*(SpotInterruption|CannotPullContainerError).*$/m.exec(job.actual?.log ?? "")?.[0].trim();
+      if (evidence) console.log(`      ${evidence.slice(0, 300)}`);
+    }
+
+    const left = await settledTasks(emulator);
+    console.log(`tasks left running in the emulator: ${left.length}${left.map((t) => `\n  ${t.taskId} ${t.family} ${t.lastStatus}/${t.desiredStatus}`).join("")}`);
+    const allTasks = await emulator.tasks();
+    console.log(`tasks created: ${allTasks.length}`);
+    const requests = (await emulator.requests()) as { operation: string; outcome: string }[];
+    const injected = jobs.flatMap((j) => j.rules ?? []).filter((r) => r.error === "ThrottlingException").reduce((n, r) => n + fired(r), 0);
+    const throttled = new Map<string, number>();
+    for (const r of requests.filter((x) => x.outcome === "ThrottlingException" || x.outcome === "RequestLimitExceeded")) {
+      throttled.set(`${r.operation} ${r.outcome}`, (throttled.get(`${r.operation} ${r.outcome}`) ?? 0) + 1);
+    }
+    const totalThrottled = [...throttled.values()].reduce((a, b) => a + b, 0);
+    console.log(`API calls: ${requests.length}${requests.length >= 10_000 ? " (the request log is full: counts below are a lower bound)" : ""}; ` +
+      `throttling errors absorbed: ${totalThrottled} (${injected} injected by fault rules, ${totalThrottled - injected} from the token buckets)` +
+      [...throttled].map(([k, v]) => `\n  ${k}: ${v}`).join(""));
+  } catch (err) {
+    if (!interrupted.signal.aborted) throw err;
+    // A terminal Ctrl-C reaches the emulator's process group too: it stopped every task as it exited.
+    console.log(`emulator already gone (${(err as Error).message}): it stopped its tasks itself`);
   }
-  const totalThrottled = [...throttled.values()].reduce((a, b) => a + b, 0);
-  console.log(`API calls: ${requests.length}${requests.length >= 10_000 ? " (the request log is full: counts below are a lower bound)" : ""}; ` +
-    `throttling errors absorbed: ${totalThrottled} (${injected} injected by fault rules, ${totalThrottled - injected} from the token buckets)` +
-    [...throttled].map(([k, v]) => `\n  ${k}: ${v}`).join(""));
 
   const emulatorPeak = emulatorPid ? peakRssKiB(emulatorPid) : undefined;
   console.log(`emulator peak RSS (VmHWM): ${emulatorPeak ? mb(emulatorPeak) : "unknown"}`);
