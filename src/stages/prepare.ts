@@ -64,9 +64,13 @@ export async function prepareStage(ctx: StageContext, makeRuntime: TaskRuntimeFa
       const reason = cancelled
         ? `Job ${job.jobId} cancelled during prepare (gitlab-fargate-driver)`
         : `Job ${job.jobId} prepare failed (gitlab-fargate-driver): ${err instanceof Error ? err.message : String(err)}`;
-      await stopAfterFailure(ctx, runtime, taskArn, reason);
+      const stopped = await stopAfterFailure(ctx, runtime, taskArn, reason);
       if (cancelled && !(err instanceof DriverError && err.code === "cancelled")) {
         throw new DriverError("cancelled", "preparing the task: cancelled (SIGTERM); the task was stopped", "system", { cause: err });
+      }
+      if (cancelled && err instanceof DriverError) {
+        const outcome = stopped ? "the task was stopped" : "stopping the task failed: cleanup will try again";
+        throw new DriverError(err.code, `${err.message} (job cancelled: SIGTERM); ${outcome}`, "system", { cause: err });
       }
       throw err;
     }
@@ -175,12 +179,15 @@ async function stopPreviousAttempt(ctx: StageContext, runtime: TaskRuntime): Pro
   }
 }
 
-async function stopAfterFailure(ctx: StageContext, runtime: TaskRuntime, taskArn: string, reason: string): Promise<void> {
+// True when the task was stopped.
+async function stopAfterFailure(ctx: StageContext, runtime: TaskRuntime, taskArn: string, reason: string): Promise<boolean> {
   try {
     await runtime.stopTask(taskArn, reason);
     ctx.log.info(`Stopped task ${taskArn}`);
+    return true;
   } catch (err) {
     // The state file still names the task, so cleanup will try again.
     ctx.log.error(`stopping Fargate Task "${taskArn}" after a failed prepare: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
   }
 }

@@ -82,7 +82,9 @@ export async function runStage(ctx: StageContext): Promise<void> {
     case "dropped":
       throw withExplanation(
         new DriverError("ssh_session_dropped", `${onHost}: the SSH session ended without an exit status: ${outcome.reason}`),
-        await explainStop(state),
+        // ECS still runs the task: the connection, not the task, went away.
+        (await explainStop(state)) ??
+          "the task is still running, so the connection was lost: check the network between the runner and the task, and the container's sshd",
       );
   }
 }

@@ -38,7 +38,7 @@ for (const ssh of ["embedded", "openssh"] as const) {
     it("SIGTERM while waiting for RUNNING stops the task", async () => {
       const c = new FaultCase(emulator, "cancel-pending");
       const prepare = await cancelWhen(c, ["prepare"], /Task \S+ is (PROVISIONING|PENDING)/);
-      assertSystemFailure(prepare, /^ERROR: .*cancelled/);
+      assertSystemFailure(prepare, /^ERROR: waiting Fargate task to be ready: cancelled while the task was \w+ \(job cancelled: SIGTERM\); the task was stopped$/);
       assert.ok(prepare.signalledAfterMs < PROMPT_MS, `took ${prepare.signalledAfterMs} ms`);
       const [task] = await c.tasks();
       assert.equal(task?.desiredStatus, "STOPPED");
@@ -51,7 +51,7 @@ for (const ssh of ["embedded", "openssh"] as const) {
       const c = new FaultCase(emulator, "cancel-ssh");
       await emulator.addFaults([{ ssh: "startDelayMs", value: 120_000, startedBy: c.startedBy }]);
       const prepare = await cancelWhen(c, ["prepare"], /Task \S+ is RUNNING/);
-      assertSystemFailure(prepare, /^ERROR: .*cancelled/);
+      assertSystemFailure(prepare, /^ERROR: waiting for the task's SSH server: .*: cancelled while waiting for SSH \(job cancelled: SIGTERM\); the task was stopped$/);
       assert.ok(prepare.signalledAfterMs < PROMPT_MS, `took ${prepare.signalledAfterMs} ms`);
       const [task] = await c.tasks();
       assert.equal(task?.desiredStatus, "STOPPED");

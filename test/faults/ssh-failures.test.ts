@@ -37,7 +37,7 @@ for (const ssh of ["embedded", "openssh"] as const) {
       const key = c.recordedKey();
       await emulator.addFaults([{ ssh: "dropAfterMs", value: 1500, startedBy: c.startedBy, times: 1 }]);
       const run = await c.cli(["run", c.script("long.sh", "echo started\nsleep 30\necho late\n"), "build_script"]);
-      assertSystemFailure(run, /^ERROR: executing the script on the remote host: executing script on container with IP "127[\d.]+": .*(SSH session ended|connection)/);
+      assertSystemFailure(run, /^ERROR: executing the script on the remote host: executing script on container with IP "127[\d.]+": the SSH session ended without an exit status: .* \(the task is still running, so the connection was lost: check the network between the runner and the task, and the container's sshd\)$/);
       assert.equal(run.stdout, "started\n");
       await c.cleanupAndCheck();
       assertNoSecret(c.outputs, key, "private key");
