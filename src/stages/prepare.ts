@@ -4,6 +4,7 @@ import { DriverError, wrap } from "../errors.js";
 import { createTaskRuntime, type TaskRuntime } from "../aws/task-runtime.js";
 import { seconds } from "../aws/polling.js";
 import { taskIdOf } from "../aws/task-facts.js";
+import { watchUntilStopped } from "../aws/task-watch.js";
 import { generateJobKeyPair } from "../ssh/keys.js";
 import { waitForSsh } from "../ssh/wait-ready.js";
 import { ensureStateDirectory, readState, writeState } from "../state/state-file.js";
@@ -127,22 +128,38 @@ async function bringUp(
 
   const { username, port } = config.ssh;
   let hostKey: string;
+  // Ends the SSH wait on SIGTERM, or as soon as ECS reports the task stopped.
+  const waiting = new AbortController();
+  const cancel = () => waiting.abort();
+  ctx.signal.addEventListener("abort", cancel, { once: true });
+  const stopped = watchUntilStopped(runtime, taskArn, waiting.signal).then((reason) => {
+    if (reason) waiting.abort();
+    return reason;
+  });
   try {
     const connection = await waitForSsh(
       { host: address, port, username, privateKey },
       {
         readyTimeoutMs: config.ssh.readyTimeoutMs,
         connectTimeoutMs: config.ssh.connectTimeoutMs,
-        signal: ctx.signal,
+        signal: waiting.signal,
         onRetry: (attempt, reason) => log.debug(`SSH not ready yet (attempt ${attempt}): ${reason}`),
       },
     );
     connection.client.end();
     hostKey = connection.hostKey;
   } catch (err) {
-    const failed = wrap(`waiting for the task's SSH server: connecting to server "${address}:${port}" as user "${username}"`, err);
-    if (failed.code === "cancelled" || ctx.signal.aborted) throw failed;
+    const doing = `waiting for the task's SSH server: connecting to server "${address}:${port}" as user "${username}"`;
+    const failed = wrap(doing, err);
+    if (ctx.signal.aborted) throw failed;
+    waiting.abort();
+    const stopReason = await stopped;
+    if (stopReason) throw new DriverError("task_stopped", `${doing}: the task stopped: ${stopReason}`, "system", { cause: err });
+    if (failed.code === "cancelled") throw failed;
     throw new DriverError(failed.code, `${failed.message}; ${sshReadyHint(port, config.ssh.readyTimeoutMs)}`, "system", { cause: err });
+  } finally {
+    ctx.signal.removeEventListener("abort", cancel);
+    waiting.abort();
   }
   const sshReady = Date.now();
 

@@ -33,6 +33,24 @@ for (const ssh of ["embedded", "openssh"] as const) {
       assertNoSecret(c.outputs, c.recordedKey(), "private key");
     });
 
+    it("a task stopped while prepare waits for its SSH server fails prepare at once with the stop code", async () => {
+      const c = new FaultCase(emulator, "spot-ssh");
+      await emulator.addFaults([
+        { ssh: "startDelayMs", value: 120_000, startedBy: c.startedBy },
+        { task: "stopWhenRunning", afterMs: 1000, stopCode: "SpotInterruption", startedBy: c.startedBy, times: 1 },
+      ]);
+      // Without the watch, this would end only at ReadyTimeout, as "connection refused".
+      c.config({ ssh: '  ReadyTimeout = "60s"' });
+      const started = Date.now();
+      const prepare = await c.cli(["prepare"]);
+      assertSystemFailure(
+        prepare,
+        /^ERROR: waiting for the task's SSH server: connecting to server "127[\d.]+:22" as user "[^"]+": the task stopped: task \w+ is \w+: SpotInterruption: Your Spot Task was interrupted\./,
+      );
+      assert.ok(Date.now() - started < 45_000, "prepare gave up long before ReadyTimeout");
+      await c.cleanupAndCheck();
+    });
+
     it("a task stopped mid-script (SpotInterruption) fails run with the stop code, and cleanup copes", async () => {
       const c = new FaultCase(emulator, "spot");
       // Counted from RUNNING: long enough for prepare to finish, so the stop lands in the run stage.
