@@ -12,9 +12,12 @@ export function fullJitterMs(attempt: number, baseMs: number, capMs: number, ran
 
 /** Sleeps, or throws DriverError "cancelled" (saying what was being waited for) as soon as the signal aborts. */
 export async function pause(ms: number, signal: AbortSignal | undefined, waitingFor: string): Promise<void> {
-  if (signal?.aborted) throw new DriverError("cancelled", `cancelled (SIGTERM) while ${waitingFor}`);
-  await sleep(ms, undefined, signal ? { signal } : undefined).catch(() => undefined);
-  if (signal?.aborted) throw new DriverError("cancelled", `cancelled (SIGTERM) while ${waitingFor}`);
+  if (!signal?.aborted) await sleep(ms, undefined, signal ? { signal } : undefined).catch(() => undefined);
+  if (signal?.aborted) {
+    // AbortSignal.timeout() bounds some callers: that is not the job being cancelled.
+    const timedOut = (signal.reason as { name?: unknown } | undefined)?.name === "TimeoutError";
+    throw new DriverError("cancelled", `${timedOut ? "timed out" : "cancelled (SIGTERM)"} while ${waitingFor}`);
+  }
 }
 
 /** How long to keep retrying a throttled call, and what may cut it short. */

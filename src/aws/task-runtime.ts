@@ -95,6 +95,8 @@ export class EcsTaskRuntime implements TaskRuntime {
           throw new DriverError("task_start_failed", `error starting AWS Fargate Task: ${lastFailure}`);
         }
         control.onRetry?.(`subnet ${subnet}: ${lastFailure}`);
+        // Between calls no task exists: a job cancelled meanwhile starts nothing more.
+        if (control.signal?.aborted) throw new DriverError("cancelled", "cancelled (SIGTERM) while starting the task");
       }
     }
     throw new DriverError(
