@@ -32,6 +32,9 @@ export interface ThrottleRetryOptions {
   onThrottled?: (attempt: number, pauseMs: number) => void;
 }
 
+/** How long throttling that outlasts the SDK's quick retries is ridden out before giving up. */
+export const THROTTLE_BUDGET_MS = 60_000;
+
 // After the SDK's own quick retries: from 0.25 s up to 5 s between attempts (ECS buckets refill 20/s).
 const BASE_MS = 250;
 const CAP_MS = 5000;

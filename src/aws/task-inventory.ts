@@ -2,6 +2,7 @@
 // stop one. Separate from the job's TaskRuntime because gc works across jobs, outside any job.
 import { DescribeTasksCommand, ListTasksCommand, StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
 import { DriverError } from "../errors.js";
+import { retryThrottled, THROTTLE_BUDGET_MS } from "./backoff.js";
 import { createAwsClients, type AwsClients } from "./clients.js";
 
 /** What gc needs to know about one task. */
@@ -15,14 +16,20 @@ export interface InventoryTask {
   desiredStatus: string | undefined;
 }
 
+// Beyond the SDK's few quick attempts: a throttling burst is ridden out with jittered backoff (as the
+// stages do); gc's signal (SIGTERM, SIGINT) ends the pauses.
+function throttled<T>(call: () => Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  return retryThrottled(call, { budgetMs: THROTTLE_BUDGET_MS, signal, what });
+}
+
 /** One cluster's tasks, as gc sees them. */
 export interface TaskInventory {
   /** Every task ECS still wants RUNNING (PROVISIONING/PENDING/RUNNING...) that was started with this startedBy. */
   listStartedBy(startedBy: string, signal?: AbortSignal): Promise<InventoryTask[]>;
   /** The named tasks (with tags); unknown ones are simply absent. */
   describe(arns: string[], signal?: AbortSignal): Promise<InventoryTask[]>;
-  /** StopTask with a reason; a task ECS no longer knows is fine. */
-  stop(arn: string, reason: string): Promise<void>;
+  /** StopTask with a reason; a task ECS no longer knows is fine. The signal ends throttling pauses only. */
+  stop(arn: string, reason: string, signal?: AbortSignal): Promise<void>;
   close(): void;
 }
 
@@ -63,10 +70,10 @@ export class EcsTaskInventory implements TaskInventory {
       try {
         // desiredStatus is left at its default (RUNNING, which covers PROVISIONING and PENDING):
         // AWS documents startedBy as the only filter a ListTasks call may use besides the cluster.
-        output = await this.clients.ecs.send(new ListTasksCommand({ cluster: this.cluster, startedBy, maxResults: BATCH, nextToken }), {
-          abortSignal: signal,
-        });
+        const command = new ListTasksCommand({ cluster: this.cluster, startedBy, maxResults: BATCH, nextToken });
+        output = await throttled(() => this.clients.ecs.send(command, { abortSignal: signal }), signal, "listing the runner's tasks");
       } catch (err) {
+        if (err instanceof DriverError) throw err;
         throw new DriverError("aws_failed", `listing the tasks of cluster "${this.cluster}" started by "${startedBy}": ${errorText(err)}`, "system", {
           cause: err,
         });
@@ -82,11 +89,10 @@ export class EcsTaskInventory implements TaskInventory {
     for (let i = 0; i < arns.length; i += BATCH) {
       let output;
       try {
-        output = await this.clients.ecs.send(
-          new DescribeTasksCommand({ cluster: this.cluster, tasks: arns.slice(i, i + BATCH), include: ["TAGS"] }),
-          { abortSignal: signal },
-        );
+        const command = new DescribeTasksCommand({ cluster: this.cluster, tasks: arns.slice(i, i + BATCH), include: ["TAGS"] });
+        output = await throttled(() => this.clients.ecs.send(command, { abortSignal: signal }), signal, "describing the runner's tasks");
       } catch (err) {
+        if (err instanceof DriverError) throw err;
         throw new DriverError("aws_failed", `describing tasks of cluster "${this.cluster}": ${errorText(err)}`, "system", { cause: err });
       }
       for (const task of output.tasks ?? []) {
@@ -97,10 +103,13 @@ export class EcsTaskInventory implements TaskInventory {
     return found;
   }
 
-  async stop(arn: string, reason: string): Promise<void> {
+  async stop(arn: string, reason: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.clients.ecs.send(new StopTaskCommand({ cluster: this.cluster, task: arn, reason: reason.slice(0, 255) }));
+      // No abortSignal on the call itself: a StopTask once sent should be let finish.
+      const command = new StopTaskCommand({ cluster: this.cluster, task: arn, reason: reason.slice(0, 255) });
+      await throttled(() => this.clients.ecs.send(command), signal, "stopping a task");
     } catch (err) {
+      if (err instanceof DriverError) throw err;
       // Stopping a task ECS no longer knows is what we wanted anyway.
       if ((err as Error).name === "InvalidParameterException" && /not found|does not exist/i.test((err as Error).message)) return;
       throw new DriverError("task_stop_failed", `stopping Fargate Task "${arn}": ${errorText(err)}`, "system", { cause: err });

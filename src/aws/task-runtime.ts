@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DriverError } from "../errors.js";
 import { createAwsClients, type AwsClients } from "./clients.js";
-import { fullJitterMs, pause, retryThrottled } from "./backoff.js";
+import { fullJitterMs, pause, retryThrottled, THROTTLE_BUDGET_MS } from "./backoff.js";
 import { isThrottling, MAX_POLL_INTERVAL_MS, nextPollDelay, POLL_INTERVAL_MS, seconds } from "./polling.js";
 import { buildRunTaskInput, type StartTaskRequest } from "./run-task-input.js";
 import {
@@ -59,8 +59,6 @@ export interface TaskRuntime {
 const CAPACITY_ROUNDS = 3;
 const CAPACITY_BACKOFF_MS = 1000;
 const CAPACITY_BACKOFF_CAP_MS = 8000;
-// Throttling that outlasts the SDK's quick retries is ridden out this long before giving up.
-const THROTTLE_BUDGET_MS = 60_000;
 
 // DescribeTasks is eventually consistent: a task just started may be MISSING for a moment.
 const MISSING_GRACE_MS = 10_000;

@@ -119,7 +119,7 @@ async function carryOut(
   const tally: Tally = { stopped: 0, deletedStates: 0, deletedTemps: 0, live: 0, young: 0, other: 0, failed: 0 };
   const print = (line: string) => ctx.stdout.write(`${line}\n`);
   for (const decision of decisions) {
-    if (ctx.signal.aborted) throw new DriverError("cancelled", "fargate gc: interrupted; the actions printed above were done");
+    if (ctx.signal.aborted) throw interrupted();
     switch (decision.action) {
       case "keep":
         if (decision.reason === "live") tally.live++;
@@ -134,8 +134,9 @@ async function carryOut(
         const line = `task ${task.arn} (job ${decision.jobId ?? "unknown"}${started}): ${decision.why}`;
         if (!options.dryRun) {
           try {
-            await inventory(decision.cluster, decision.region).stop(task.arn, stopReason(decision.why));
+            await inventory(decision.cluster, decision.region).stop(task.arn, stopReason(decision.why), ctx.signal);
           } catch (err) {
+            if (ctx.signal.aborted) throw interrupted();
             tally.failed++;
             log.error(`${err instanceof Error ? err.message : String(err)}; check that the driver's IAM role may call ecs:StopTask`);
             break;
@@ -173,6 +174,10 @@ async function carryOut(
   if (tally.failed > 0) {
     throw new DriverError("gc_incomplete", `fargate gc: ${tally.failed} action(s) failed (see the errors above); run it again once the cause is fixed`);
   }
+}
+
+function interrupted(): DriverError {
+  return new DriverError("cancelled", "fargate gc: interrupted; the actions printed above were done");
 }
 
 async function removeState(ctx: GcContext, entry: StateEntry, why: string, now: Date, tally: Tally): Promise<void> {

@@ -192,6 +192,23 @@ describe("fargate gc against the emulator", { skip: await sshKindSkip("embedded"
     assert.deepEqual(stateDirEntries(dir), [`${computeJobId(B, PROJECT_URL, PIPELINE, "9001")}.json`]);
   });
 
+  it("rides out throttling of ListTasks, DescribeTasks and StopTask beyond the SDK's retries, and stops the orphan", async () => {
+    const orphan = await startTaskAsPrepare(emulator, A, "8201");
+    await emulator.control("DELETE", "/_emulator/requests");
+    const ops = ["ListTasks", "DescribeTasks", "StopTask"];
+    await emulator.addFaults(ops.map((op) => ({ op, error: "ThrottlingException", times: 7 })));
+    const result = await gc("--runner", A, "--older-than", "1ms");
+    await emulator.control("DELETE", "/_emulator/faults");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`^stopped task ${orphan} \\(job 8201, started \\d+[sm] ago\\): no live job owns it$`, "m"));
+    assert.match(result.stdout, /^gc: stopped 1 task, deleted 0 state files; left alone 0 tasks of live jobs, 0 younger than 1ms; 0 failures\n$/m);
+    const outcomes = (await emulator.requests()) as (RequestRecord & { outcome: string })[];
+    for (const op of ops) {
+      assert.deepEqual(outcomes.filter((r) => r.operation === op).map((r) => r.outcome), [...Array(7).fill("ThrottlingException"), "ok"], op);
+    }
+    assert.equal((await taskState(emulator, orphan)).desiredStatus, "STOPPED");
+  });
+
   it("refuses to run without an exact runner token", async () => {
     for (const args of [[], ["--runner", "gcRunnr*"], ["--runner", ""]]) {
       const result = await gc(...args);
