@@ -1,15 +1,23 @@
 // Fargate's valid task-level CPU/memory pairs (aws-facts.md), and the unit forms AWS accepts
 // ("1 vCPU", "2 GB") normalised to CPU units and MiB.
 
-const ranges: Array<{ cpu: number; min: number; max: number; step: number }> = [
-  { cpu: 256, min: 512, max: 2048, step: 512 },
-  { cpu: 512, min: 1024, max: 4096, step: 1024 },
-  { cpu: 1024, min: 2048, max: 8192, step: 1024 },
-  { cpu: 2048, min: 4096, max: 16384, step: 1024 },
-  { cpu: 4096, min: 8192, max: 30720, step: 1024 },
-  { cpu: 8192, min: 16384, max: 61440, step: 4096 },
-  { cpu: 16384, min: 32768, max: 122880, step: 8192 },
-];
+/** min..max MiB in steps of step. */
+function steps(min: number, max: number, step: number): number[] {
+  const out: number[] = [];
+  for (let m = min; m <= max; m += step) out.push(m);
+  return out;
+}
+
+/** AWS's Fargate task-size table: CPU units -> the memory sizes (MiB) it allows. */
+const sizes = new Map<number, ReadonlySet<number>>([
+  [256, new Set([512, 1024, 2048])],
+  [512, new Set(steps(1024, 4096, 1024))],
+  [1024, new Set(steps(2048, 8192, 1024))],
+  [2048, new Set(steps(4096, 16384, 1024))],
+  [4096, new Set(steps(8192, 30720, 1024))],
+  [8192, new Set(steps(16384, 61440, 4096))],
+  [16384, new Set(steps(32768, 122880, 8192))],
+]);
 
 /** CPU units from "256", "0.25 vCPU", "1 vcpu"; undefined when unparseable. */
 export function parseCpu(value: string): number | undefined {
@@ -27,7 +35,7 @@ export function parseMemory(value: string): number | undefined {
 
 /** True when Fargate offers this task size. */
 export function isFargateSize(cpu: number, memory: number): boolean {
-  return ranges.some((r) => r.cpu === cpu && memory >= r.min && memory <= r.max && (memory - r.min) % r.step === 0);
+  return sizes.get(cpu)?.has(memory) ?? false;
 }
 
 /** AWS's message for an unsupported size. */

@@ -83,7 +83,13 @@ test("token buckets: burst, refusal, refill; disabled means unlimited", () => {
 
 test("Fargate CPU/memory pairs", () => {
   assert.ok(isFargateSize(256, 512));
+  assert.ok(isFargateSize(256, 1024));
   assert.ok(isFargateSize(256, 2048));
+  assert.ok(!isFargateSize(256, 1536), "256 CPU allows only 512, 1024 and 2048 MiB");
+  assert.ok(isFargateSize(512, 4096));
+  assert.ok(!isFargateSize(512, 1536));
+  assert.ok(isFargateSize(8192, 61440));
+  assert.ok(!isFargateSize(16384, 36864), "16 vCPU goes in 8 GiB steps");
   assert.ok(!isFargateSize(256, 4096));
   assert.ok(isFargateSize(4096, 30720));
   assert.ok(!isFargateSize(8192, 17408), "8 vCPU goes in 4 GiB steps");
