@@ -55,7 +55,8 @@ export const listTasks: EcsOperation = ({ world, emulator }, input) => {
     .filter((t) => family === undefined || t.taskDefinition.family === family)
     .filter((t) => startedBy === undefined || t.startedBy === startedBy)
     .filter((t) => launchType === undefined || t.launchType === launchType)
-    .filter((t) => (desired === "STOPPED" ? t.desiredStatus === "STOPPED" : t.desiredStatus === "RUNNING"))
+    // desiredStatus is only ever RUNNING or STOPPED, so the documented PENDING filter matches none.
+    .filter((t) => t.desiredStatus === desired)
     .sort((a, b) => a.createdAt - b.createdAt)
     .map((t) => t.arn);
   const { page, nextToken } = paginate(arns, optInt(input, "maxResults"), optString(input, "nextToken"));

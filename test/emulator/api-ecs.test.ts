@@ -128,11 +128,13 @@ describe("task definitions", () => {
   });
 
   test("invalid CPU/memory pairs and unknown definitions fail as on AWS", async () => {
-    await rejects(
-      ecs.send(new RegisterTaskDefinitionCommand({ family: "bad", requiresCompatibilities: ["FARGATE"], networkMode: "awsvpc", cpu: "256", memory: "4096", containerDefinitions: [{ name: "a", image: "b" }] })),
-      "ClientException",
-      "No Fargate configuration exists for given values: 256 CPU, 4096 memory. See the Amazon ECS documentation for the valid values.",
-    );
+    for (const memory of ["4096", "1536"]) {
+      await rejects(
+        ecs.send(new RegisterTaskDefinitionCommand({ family: "bad", requiresCompatibilities: ["FARGATE"], networkMode: "awsvpc", cpu: "256", memory, containerDefinitions: [{ name: "a", image: "b" }] })),
+        "ClientException",
+        `No Fargate configuration exists for given values: 256 CPU, ${memory} memory. See the Amazon ECS documentation for the valid values.`,
+      );
+    }
     await rejects(
       ecs.send(new RegisterTaskDefinitionCommand({ family: "bad", requiresCompatibilities: ["FARGATE"], networkMode: "bridge", cpu: "256", memory: "512", containerDefinitions: [{ name: "a", image: "b" }] })),
       "ClientException",
@@ -216,6 +218,8 @@ describe("tasks", () => {
     assert.deepEqual(running.taskArns, arns.slice(1));
     const stopped = await ecs.send(new ListTasksCommand({ cluster, startedBy: "lister", desiredStatus: "STOPPED" }));
     assert.deepEqual(stopped.taskArns, [arns[0]]);
+    const pending = await ecs.send(new ListTasksCommand({ cluster, startedBy: "lister", desiredStatus: "PENDING" }));
+    assert.deepEqual(pending.taskArns, [], "PENDING is never a task's desiredStatus on Fargate: ListTasks returns none");
     await rejects(ecs.send(new ListTasksCommand({ cluster: "nope" })), "ClusterNotFoundException", "Cluster not found.");
     for (const arn of arns.slice(1)) await ecs.send(new StopTaskCommand({ cluster, task: arn }));
   });
