@@ -1,6 +1,7 @@
 // Loads fargate.toml: read, parse (smol-toml), normalise key case, validate (valibot), apply the
 // precedence rules (flag > job variable > file; --debug > --log-level > LogLevel), fill defaults and
-// report every problem at once. Pure apart from reading the file: directories are checked by the stages.
+// report every problem at once (misspelt keys included; other unknown keys are only warnings). Pure
+// apart from reading the file: directories are checked by the stages.
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
@@ -47,7 +48,7 @@ export class ConfigError extends DriverError {
   constructor(
     readonly problems: string[],
     label: string,
-    /** Unknown-key warnings, often the cause (a misspelt required key): appended to the message as hints. */
+    /** Unknown-key warnings (e.g. a key in the wrong table), possibly the cause: appended to the message as hints. */
     readonly warnings: string[] = [],
   ) {
     const strip = (line: string) => (line.startsWith(`${label}: `) ? line.slice(label.length + 2) : line);
@@ -90,8 +91,9 @@ export function parseConfig(
     }
     throw new ConfigError([`${label}: invalid TOML: ${err instanceof Error ? err.message : String(err)}`], label);
   }
-  const { data, warnings } = normalizeKeys(document);
-  const problems: string[] = [];
+  const { data, warnings, errors } = normalizeKeys(document);
+  // Misspelt keys first: they are usually the cause of the problems that follow (e.g. a required key "missing").
+  const problems: string[] = errors.map((line) => `${label}: ${line}`);
   const parsed = v.safeParse(FileSchema, data, { abortEarly: false });
   if (!parsed.success) problems.push(...formatIssues(parsed.issues).map((line) => `${label}: ${line}`));
   // On failure, keep checking what was valid so required keys are still reported (all problems at once).

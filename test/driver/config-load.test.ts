@@ -271,26 +271,35 @@ ConnectTimeout = "10 seconds"
 });
 
 describe("config: unknown keys", () => {
-  it("warns with a suggestion and otherwise ignores them", () => {
-    const { warnings, config } = parse(MINIMAL + `Subnett = "subnet-2"\nPort = 22\nColour = "blue"\n[SSHH]\nPort = 1\n`);
+  it("warns about keys close to no known key of their table and otherwise ignores them (Go driver files with extra keys load)", () => {
+    const { warnings, config } = parse(MINIMAL + `Port = 22\nColour = "blue"\n[Extras]\nPort = 1\n[SSH]\nLogLevel = "debug"\nTags = "x"\n`);
     assert.deepEqual(config.fargate.subnets, ["subnet-1"]);
+    assert.equal(config.logLevel, "info");
     assert.deepEqual(warnings, [
-      "fargate.toml: unknown table [SSHH] (ignored); did you mean [SSH]?",
-      'fargate.toml: unknown key [Fargate] Subnett (ignored); did you mean [Fargate] Subnet?',
+      "fargate.toml: unknown table [Extras] (ignored)",
       "fargate.toml: unknown key [Fargate] Port (ignored); did you mean [SSH] Port?",
       "fargate.toml: unknown key [Fargate] Colour (ignored)",
+      "fargate.toml: unknown key [SSH] LogLevel (ignored); did you mean LogLevel?",
+      "fargate.toml: unknown key [SSH] Tags (ignored)",
     ]);
   });
 
-  it("adds the unknown-key hints to a failure they probably caused", () => {
-    assert.throws(
-      () => parse(`[Fargate]\nCluster = "c"\nTaskDefinition = "t"\nSubnett = "subnet-1"\n`),
-      {
-        message:
-          "loading configuration: fargate.toml: [Fargate] Subnet / Subnets: expected at least one subnet ID, found none " +
-          "(also: unknown key [Fargate] Subnett (ignored); did you mean [Fargate] Subnet?)",
-      },
-    );
+  it("rejects a likely misspelling of a key of the same table, with the suggestion", () => {
+    assert.deepEqual(problemsOf(MINIMAL + "EnablePublcIP = true\n"), ["fargate.toml: [Fargate] EnablePublcIP: unknown key; did you mean EnablePublicIP?"]);
+    assert.deepEqual(problemsOf(MINIMAL + '[SSH]\nUsernme = "ci"\n'), ["fargate.toml: [SSH] Usernme: unknown key; did you mean Username?"]);
+    assert.deepEqual(problemsOf('LogLevl = "debug"\n' + MINIMAL), ["fargate.toml: LogLevl: unknown key; did you mean LogLevel?"]);
+    assert.deepEqual(problemsOf(MINIMAL + "[SSHH]\nPort = 1\n"), ["fargate.toml: [SSHH]: unknown table; did you mean [SSH]?"]);
+  });
+
+  it("reports misspellings with every other problem at once, the misspellings first", () => {
+    assert.throws(() => parse(`[Fargate]\nCluster = "c"\nTaskDefinition = "t"\nSubnett = "subnet-1"\nColour = 1\n[SSH]\nPort = 0\nPrt = 2\n`), {
+      message:
+        "loading configuration: fargate.toml has 4 problems: [Fargate] Subnett: unknown key; did you mean Subnet?; " +
+        "[SSH] Prt: unknown key; did you mean Port?; " +
+        "[SSH] Port: expected a port number from 1 to 65535, found 0; " +
+        "[Fargate] Subnet / Subnets: expected at least one subnet ID, found none " +
+        "(also: unknown key [Fargate] Colour (ignored))",
+    });
   });
 });
 
