@@ -4,7 +4,7 @@
 // runs a command in it; any other key is refused; stop-task ends its processes and its SSH server.
 // Run once per SSH server implementation.
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,24 +12,20 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { awscliFor, awscliSkipReason, type Awscli } from "../support/awscli.js";
 import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
+import { sshCli } from "./ssh-test-kit.js";
 
 const skip = awscliSkipReason();
+
+/** OpenSSH's client, as a user would type it (`ssh -i KEY root@IP`), with no config, known_hosts or agent. */
+async function ssh(key: string, ip: string, command: string): Promise<SshResult> {
+  const result = await sshCli(ip, key, command);
+  return { code: result.code ?? 255, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+}
 
 interface SshResult {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** OpenSSH's client, as a user would type it, with no known_hosts and no agent. */
-function ssh(key: string, ip: string, command: string): Promise<SshResult> {
-  const args = ["-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-    "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", `root@${ip}`, command];
-  return new Promise((resolve) => {
-    execFile("ssh", args, { timeout: 30_000, env: { PATH: process.env.PATH, HOME: os.tmpdir() } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 255) : 0, stdout, stderr });
-    });
-  });
 }
 
 /** A fresh ed25519 key pair made by ssh-keygen (not by any code of ours). */

@@ -2,7 +2,7 @@
 // against both runtimes.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,10 +16,23 @@ import {
   ssh2Connect,
   ssh2Run,
   sshCli,
+  sshCliArgs,
   startTask,
   type CommandResult,
   type TestTask,
 } from "./ssh-test-kit.js";
+
+it("the ssh client reads no ssh_config, so nothing can send it elsewhere than the task", () => {
+  // ssh -G only prints the resolved configuration; -v names every config file it reads.
+  const args = sshCliArgs("127.3.4.5", "/nonexistent-key", "true");
+  const out = spawnSync("ssh", ["-G", "-v", ...args], { encoding: "utf8", timeout: 10_000 });
+  assert.equal(out.status, 0, out.stderr);
+  const read = [...out.stderr.matchAll(/Reading configuration data (\S+)/g)].map((m) => m[1]);
+  assert.deepEqual(read, ["/dev/null"]);
+  assert.match(out.stdout, /^hostname 127\.3\.4\.5$/m);
+  assert.match(out.stdout, /^port 22$/m);
+  assert.doesNotMatch(out.stdout, /^(proxycommand|proxyjump) /m);
+});
 
 for (const kind of KINDS) {
   describe(`${kind} runtime: login and commands`, { timeout: 120_000 }, () => {

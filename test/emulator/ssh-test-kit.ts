@@ -101,14 +101,21 @@ export interface CommandResult {
   stderr: Buffer;
 }
 
-/** Runs a command with the OpenSSH client; extra options win (ssh keeps an option's first value). */
-export function sshCli(address: string, keyPath: string, command: string, options: { input?: Buffer; extra?: string[] } = {}): Promise<CommandResult> {
-  const args = [
-    ...(options.extra ?? []),
+/**
+ * The OpenSSH client's arguments for `command` on address:22; extra options win (ssh keeps an
+ * option's first value). `-F /dev/null`: neither ~/.ssh/config nor /etc/ssh/ssh_config is read,
+ * so no Host block (HostName, ProxyJump, ProxyCommand, Port, ...) can send the client elsewhere.
+ */
+export function sshCliArgs(address: string, keyPath: string, command: string, extra: string[] = []): string[] {
+  return [
+    "-F", "/dev/null",
+    ...extra,
     "-i", keyPath,
     "-o", "IdentitiesOnly=yes",
+    "-o", "IdentityAgent=none",
     "-o", "StrictHostKeyChecking=no",
     "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "GlobalKnownHostsFile=/dev/null",
     "-o", "BatchMode=yes",
     "-o", "LogLevel=ERROR",
     "-o", "ConnectTimeout=15",
@@ -116,6 +123,11 @@ export function sshCli(address: string, keyPath: string, command: string, option
     `root@${address}`,
     command,
   ];
+}
+
+/** Runs a command with the OpenSSH client (see sshCliArgs). */
+export function sshCli(address: string, keyPath: string, command: string, options: { input?: Buffer; extra?: string[] } = {}): Promise<CommandResult> {
+  const args = sshCliArgs(address, keyPath, command, options.extra);
   return new Promise((resolve, reject) => {
     const child = spawn("ssh", args, { stdio: "pipe" });
     const stdout: Buffer[] = [];
