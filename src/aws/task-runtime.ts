@@ -93,8 +93,6 @@ export class EcsTaskRuntime implements TaskRuntime {
           throw new DriverError("task_start_failed", `error starting AWS Fargate Task: ${lastFailure}`);
         }
         control.onRetry?.(`subnet ${subnet}: ${lastFailure}`);
-        // Between calls no task exists: a job cancelled meanwhile starts nothing more.
-        if (control.signal?.aborted) throw new DriverError("cancelled", "cancelled (SIGTERM) while starting the task");
       }
     }
     throw new DriverError(
@@ -112,10 +110,15 @@ export class EcsTaskRuntime implements TaskRuntime {
   ): Promise<{ taskArn?: string; failure: string; capacity: boolean }> {
     // The client token makes retries of this one call idempotent (no second task); a new subnet is a new call.
     const input = { ...buildRunTaskInput({ ...rest, subnet }), clientToken: randomUUID() };
+    const send = () => {
+      // Before every call no task exists yet: a job cancelled by now starts none.
+      if (control.signal?.aborted) return Promise.reject(new DriverError("cancelled", "cancelled (SIGTERM) before RunTask was sent: no task was started"));
+      return this.clients.ecs.send(new RunTaskCommand(input));
+    };
     let output;
     try {
       // No abortSignal on the call on purpose: an aborted RunTask may still have created a task we could not stop.
-      output = await retryThrottled(() => this.clients.ecs.send(new RunTaskCommand(input)), {
+      output = await retryThrottled(send, {
         budgetMs: THROTTLE_BUDGET_MS,
         signal: control.signal,
         what: "starting the task",

@@ -18,7 +18,7 @@ export type TaskRuntimeFactory = (cluster: string, region: string | undefined) =
 export async function prepareStage(ctx: StageContext, makeRuntime: TaskRuntimeFactory = createTaskRuntime): Promise<void> {
   const { config, log, job } = ctx;
   const fargate = config.fargate;
-  if (ctx.signal.aborted) throw new DriverError("cancelled", "preparing the task: cancelled before the task was started");
+  if (ctx.signal.aborted) throw cancelledBeforeStart();
   if (job.jobImage) {
     log.warn(`The job's image "${job.jobImage}" is ignored: the task definition "${fargate.taskDefinition}" decides the image`);
   }
@@ -29,6 +29,8 @@ export async function prepareStage(ctx: StageContext, makeRuntime: TaskRuntimeFa
     // A directory we cannot write would otherwise surface only after RunTask, with a task to undo.
     await ensureStateDirectory(config.taskMetadata.directory);
     await stopPreviousAttempt(ctx, runtime);
+    // SIGTERM during the steps above: no task exists yet, so none is started.
+    if (ctx.signal.aborted) throw cancelledBeforeStart();
     log.info(`Starting a Fargate task from "${fargate.taskDefinition}" on cluster "${fargate.cluster}"`);
     const started = Date.now();
     let taskArn: string;
@@ -78,6 +80,10 @@ export async function prepareStage(ctx: StageContext, makeRuntime: TaskRuntimeFa
   } finally {
     runtime.close();
   }
+}
+
+function cancelledBeforeStart(): DriverError {
+  return new DriverError("cancelled", "preparing the task: cancelled (SIGTERM) before the task was started; no task was started");
 }
 
 // Everything between RunTask and "ready": each step's failure is wrapped with what was being done.

@@ -5,11 +5,20 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, afterEach, before, describe, it } from "node:test";
 import { DriverError } from "../../src/errors.js";
-import { prepareStage } from "../../src/stages/prepare.js";
+import { createTaskRuntime, type TaskRuntime } from "../../src/aws/task-runtime.js";
+import { prepareStage, type TaskRuntimeFactory } from "../../src/stages/prepare.js";
 import { cleanupStage } from "../../src/stages/cleanup.js";
 import { readState, statePath } from "../../src/state/state-file.js";
 import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
 import { assertNoTaskRunning, newJob, seededConfig, stageContext, tempDir, useEmulatorEnv } from "./stages-e2e-support.js";
+
+/** The emulator-backed runtime with its runTask replaced (to act at a precise moment around the call). */
+function withRunTask(runTask: (real: TaskRuntime, ...args: Parameters<TaskRuntime["runTask"]>) => Promise<string>): TaskRuntimeFactory {
+  return (cluster, region) => {
+    const real = createTaskRuntime(cluster, region);
+    return Object.assign(Object.create(real) as TaskRuntime, { runTask: (...args: Parameters<TaskRuntime["runTask"]>) => runTask(real, ...args) });
+  };
+}
 
 const GO_PREFIX = "starting new Fargate task: running new task on Fargate: error starting AWS Fargate Task: ";
 
@@ -28,6 +37,10 @@ describe("prepare failures", () => {
   after(async () => {
     await emulator?.stop();
   });
+
+  async function requests() {
+    return (await emulator.requests()) as Array<{ operation: string }>;
+  }
 
   async function taskOf(taskArn: string) {
     return (await emulator.tasks()).find((t) => t.taskArn === taskArn);
@@ -148,14 +161,42 @@ describe("prepare failures", () => {
     await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
   });
 
-  it("stops the task when SIGTERM arrives during RunTask, after letting the call finish", async () => {
+  it("SIGTERM before RunTask is sent: no RunTask at all, no task, no state file", async () => {
+    // Two moments: during the steps before RunTask (the state directory check), and as the runtime is asked to start the task.
+    const moments: Array<{ early: boolean; factory: (abort: () => void) => TaskRuntimeFactory }> = [
+      { early: true, factory: () => createTaskRuntime },
+      { early: false, factory: (abort) => withRunTask((real, options, control) => (abort(), real.runTask(options, control))) },
+    ];
+    for (const moment of moments) {
+      await emulator.control("DELETE", "/_emulator/requests");
+      const job = newJob();
+      const stage = stageContext(seededConfig(stateDir), job);
+      const preparing = prepareStage(stage.ctx, moment.factory(() => stage.abort.abort()));
+      if (moment.early) stage.abort.abort();
+      await assert.rejects(preparing, (err: unknown) => {
+        assert.ok(err instanceof DriverError && err.code === "cancelled", String(err));
+        assert.match(err.message, /cancelled \(SIGTERM\) before .*no task was started$/);
+        return true;
+      });
+      assert.deepEqual((await requests()).filter((r) => r.operation === "RunTask"), []);
+      assert.equal(existsSync(statePath(stateDir, job.id)), false);
+    }
+  });
+
+  it("SIGTERM while RunTask is in flight: the call finishes and its task is stopped", async () => {
     const job = newJob();
     const stage = stageContext(seededConfig(stateDir), job);
-    const preparing = prepareStage(stage.ctx);
-    stage.abort.abort(); // RunTask is already on its way: it must not be aborted mid-flight
-    await assert.rejects(preparing, (err: unknown) => err instanceof DriverError && err.code === "cancelled");
+    // The abort lands once the call has gone out: it must not be aborted mid-flight.
+    const inFlight = withRunTask((real, options, control) => {
+      const call = real.runTask(options, control);
+      stage.abort.abort();
+      return call;
+    });
+    await assert.rejects(prepareStage(stage.ctx, inFlight), (err: unknown) => err instanceof DriverError && err.code === "cancelled");
     const state = await readState(stateDir, job.id);
-    assert.equal((await taskOf(state.taskArn))?.desiredStatus, "STOPPED");
+    const task = await taskOf(state.taskArn);
+    assert.equal(task?.desiredStatus, "STOPPED");
+    assert.match(task?.stoppedReason ?? "", new RegExp(`^Job ${job.jobId} cancelled during prepare`));
     await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
   });
 });
