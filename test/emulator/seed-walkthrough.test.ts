@@ -1,7 +1,8 @@
 // The seed document, step by step, with independent clients only: the awscli starts the seed's
 // task (test-cluster, test-task:1, subnet-xxxxxx, sg-xxxxxxxxxxxxx, a public IP and an
 // SSH_PUBLIC_KEY override), finds its public IP through EC2, and OpenSSH's `ssh -i KEY root@IP`
-// runs a command in it; any other key is refused; stop-task ends its processes and its SSH server.
+// runs a command in it, and so does the ssh2 client; any other key is refused; stop-task ends its
+// processes and its SSH server.
 // Run once per SSH server implementation.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -12,7 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { awscliFor, awscliSkipReason, type Awscli } from "../support/awscli.js";
 import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
-import { sshCli } from "./ssh-test-kit.js";
+import { ssh2Run, sshCli } from "./ssh-test-kit.js";
 
 const skip = awscliSkipReason();
 
@@ -99,6 +100,14 @@ for (const kind of ["embedded", "openssh"] as const) {
       assert.equal(hello!.stdout, "It works!\nuser=root\nstarted\n");
       const viaPrivate = await ssh(mine.key, privateIp, "echo private");
       assert.equal(viaPrivate.stdout, "private\n", viaPrivate.stderr);
+      // The same task with the ssh2 client (the driver's), on both addresses.
+      for (const ip of [publicIp, privateIp]) {
+        const viaSsh2 = await ssh2Run(ip, readFileSync(mine.key, "utf8"), "echo ssh2 $(whoami)");
+        assert.equal(viaSsh2.code, 0, viaSsh2.stderr.toString());
+        assert.equal(viaSsh2.stdout.toString(), "ssh2 root\n");
+        assert.match(viaSsh2.hostKey, /^ssh-ed25519 AAAA/);
+      }
+      await assert.rejects(ssh2Run(publicIp, readFileSync(stranger.key, "utf8"), "echo should-not-run"), /authentication methods failed/);
 
       const refused = await ssh(stranger.key, publicIp, "echo should-not-run");
       assert.notEqual(refused.code, 0);
