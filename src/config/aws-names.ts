@@ -15,7 +15,11 @@ export function isClusterRef(value: string): boolean {
   return new RegExp(`^(${NAME}|${ARN_HEAD}:cluster/${NAME})$`).test(value);
 }
 
-/** An AWS region code such as us-east-2, eu-central-1 or us-gov-west-1. */
+/**
+ * An AWS region code of any partition: us-east-2, eu-central-1, cn-northwest-1, us-gov-west-1,
+ * us-isob-east-1, eu-isoe-west-1, eusc-de-east-1 (European Sovereign Cloud). The SDK's partition
+ * table matches `<2-4 letters>-<word>[-<word>]-<number>`; so does this, lowercase only.
+ */
 export function isRegion(value: string): boolean {
-  return /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(value);
+  return /^[a-z]{2,4}(-[a-z]+)+-\d+$/.test(value);
 }

@@ -270,6 +270,24 @@ ConnectTimeout = "10 seconds"
   });
 });
 
+describe("config: Region", () => {
+  const withRegion = (region: string) => MINIMAL + `Region = "${region}"\n`;
+
+  it("accepts the region codes of every AWS partition", () => {
+    const regions = [
+      "us-east-2", "eu-central-1", "ap-southeast-7", "il-central-1", "mx-central-1", "cn-north-1", "cn-northwest-1",
+      "us-gov-west-1", "us-iso-east-1", "us-isob-east-1", "us-isof-south-1", "eu-isoe-west-1", "eusc-de-east-1",
+    ];
+    for (const region of regions) assert.equal(parse(withRegion(region)).config.fargate.region, region, region);
+  });
+
+  it("rejects what is not a region code", () => {
+    for (const region of ["us east", "US-EAST-1", "us-east", "useast1", "us-east-1a", "e-west-1", "europe-west-1", "us--east-1"]) {
+      assert.deepEqual(problemsOf(withRegion(region)), [`fargate.toml: [Fargate] Region: expected an AWS region code such as "us-east-2", found ${JSON.stringify(region)}`], region);
+    }
+  });
+});
+
 describe("config: unknown keys", () => {
   it("warns about keys close to no known key of their table and otherwise ignores them (Go driver files with extra keys load)", () => {
     const { warnings, config } = parse(MINIMAL + `Port = 22\nColour = "blue"\n[Extras]\nPort = 1\n[SSH]\nLogLevel = "debug"\nTags = "x"\n`);
