@@ -1,5 +1,6 @@
 // The awscli (botocore: an independent client nobody here wrote) against the real emulator: the
-// seed document's run-task reaches RUNNING and its public IP is found through EC2.
+// seed document's run-task reaches RUNNING and its public IP is found through EC2; misuse shows
+// AWS's error names and messages on stderr.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { awscliFor, awscliSkipReason, type Awscli } from "../support/awscli.js";
@@ -62,20 +63,49 @@ test("the seed's run-task reaches RUNNING and ec2 describe-network-interfaces fi
   assert.equal(stop.task.stoppedReason, "awscli test");
 });
 
+const net = (subnet: string, group: string) => `awsvpcConfiguration={subnets=[${subnet}],securityGroups=[${group}]}`;
+const seedRunTask = (...extra: string[]) => ["ecs", "run-task", "--cluster", "test-cluster", "--task-definition", "test-task:1", ...extra];
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Runs the awscli, expecting it to fail with AWS's error name (and message, when given) on stderr. */
+async function assertAwsError(args: string[], name: string, message?: string | RegExp): Promise<void> {
+  const r = await aws(...args);
+  assert.notEqual(r.code, 0, args.join(" "));
+  assert.match(r.stderr, new RegExp(`An error occurred \\(${escape(name)}\\) when calling the \\w+ operation`), r.stderr);
+  if (typeof message === "string") assert.ok(r.stderr.trimEnd().endsWith(`operation: ${message}`), `${args.join(" ")}: ${r.stderr}`);
+  else if (message) assert.match(r.stderr, message, r.stderr);
+}
+
 test("error cases exit non-zero with AWS's error name on stderr", { skip }, async () => {
   const cases: Array<[string[], string]> = [
     [["ecs", "run-task", "--cluster", "nope", "--task-definition", "test-task:1"], "ClusterNotFoundException"],
-    [["ecs", "run-task", "--cluster", "test-cluster", "--task-definition", "test-task:1"], "InvalidParameterException"],
+    [seedRunTask(), "InvalidParameterException"],
     [["ecs", "run-task", "--cluster", "test-cluster", "--task-definition", "nope:1"], "ClientException"],
     [["ecs", "describe-task-definition", "--task-definition", "nope:1"], "ClientException"],
     [["ecs", "stop-task", "--cluster", "test-cluster", "--task", "0123456789abcdef0123456789abcdef"], "InvalidParameterException"],
     [["ec2", "describe-network-interfaces", "--network-interface-ids", "eni-0123456789abcdef0"], "InvalidNetworkInterfaceID.NotFound"],
   ];
-  for (const [args, name] of cases) {
-    const r = await aws(...args);
-    assert.notEqual(r.code, 0, args.join(" "));
-    assert.match(r.stderr, new RegExp(`\\(${name.replace(".", "\\.")}\\)`), r.stderr);
-  }
+  for (const [args, name] of cases) await assertAwsError(args, name);
+});
+
+test("RunTask misuse shows AWS's message on stderr", { skip }, async () => {
+  await awsJson("ecs", "create-cluster", "--cluster-name", "no-default-strategy");
+  const seedNet = net("subnet-xxxxxx", "sg-xxxxxxxxxxxxx");
+  const cases: Array<[string[], string | RegExp]> = [
+    [["ecs", "run-task", "--cluster", "no-default-strategy", "--task-definition", "test-task:1", "--network-configuration", seedNet], "No Container Instances were found in your cluster."],
+    [seedRunTask("--network-configuration", seedNet, "--overrides", JSON.stringify({ containerOverrides: [{ name: "sidecar" }] })), "Override for container named sidecar is not a container in the TaskDefinition."],
+    [seedRunTask("--network-configuration", net("subnet-0nope", "sg-xxxxxxxxxxxxx")), /Error retrieving subnet information for \[subnet-0nope\]: The subnet ID 'subnet-0nope' does not exist \(Service: AmazonEC2; Status Code: 400; Error Code: InvalidSubnetID\.NotFound;/],
+    [seedRunTask("--network-configuration", net("subnet-xxxxxx", "sg-0nope")), /Error retrieving security group information for \[sg-0nope\]: The security group 'sg-0nope' does not exist \(Service: AmazonEC2; Status Code: 400; Error Code: InvalidGroup\.NotFound;/],
+    [seedRunTask("--network-configuration", seedNet, "--overrides", JSON.stringify({ cpu: "256", memory: "1536" })), "No Fargate configuration exists for given values: 256 CPU, 1536 memory. See the Amazon ECS documentation for the valid values."],
+  ];
+  for (const [args, message] of cases) await assertAwsError(args, "InvalidParameterException", message);
+});
+
+test("describe-tasks of an unknown task lists it under failures with reason MISSING", { skip }, async () => {
+  const unknown = "0123456789abcdef0123456789abcdef";
+  const out = await awsJson("ecs", "describe-tasks", "--cluster", "test-cluster", "--tasks", unknown);
+  assert.deepEqual(out.tasks, []);
+  assert.deepEqual(out.failures, [{ arn: `arn:aws:ecs:us-east-2:123456789012:task/test-cluster/${unknown}`, reason: "MISSING" }]);
 });
 
 test("an injected ThrottlingException is retried by the awscli", { skip }, async () => {
