@@ -68,14 +68,12 @@ export async function prepareStage(ctx: StageContext, makeRuntime: TaskRuntimeFa
         ? `Job ${job.jobId} cancelled during prepare (gitlab-fargate-driver)`
         : `Job ${job.jobId} prepare failed (gitlab-fargate-driver): ${err instanceof Error ? err.message : String(err)}`;
       const stopped = await stopAfterFailure(ctx, runtime, taskArn, reason);
-      if (cancelled && !(err instanceof DriverError && err.code === "cancelled")) {
-        throw new DriverError("cancelled", "preparing the task: cancelled (SIGTERM); the task was stopped", "system", { cause: err });
+      if (!cancelled) throw err;
+      const outcome = stopped ? "the task was stopped" : "stopping the task failed: cleanup will try again";
+      if (!(err instanceof DriverError && err.code === "cancelled")) {
+        throw new DriverError("cancelled", `preparing the task: cancelled (SIGTERM); ${outcome}`, "system", { cause: err });
       }
-      if (cancelled && err instanceof DriverError) {
-        const outcome = stopped ? "the task was stopped" : "stopping the task failed: cleanup will try again";
-        throw new DriverError(err.code, `${err.message} (job cancelled: SIGTERM); ${outcome}`, "system", { cause: err });
-      }
-      throw err;
+      throw new DriverError(err.code, `${err.message} (job cancelled: SIGTERM); ${outcome}`, "system", { cause: err });
     }
   } finally {
     runtime.close();

@@ -12,11 +12,11 @@ import { readState, statePath } from "../../src/state/state-file.js";
 import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
 import { assertNoTaskRunning, newJob, seededConfig, stageContext, tempDir, useEmulatorEnv } from "./stages-e2e-support.js";
 
-/** The emulator-backed runtime with its runTask replaced (to act at a precise moment around the call). */
-function withRunTask(runTask: (real: TaskRuntime, ...args: Parameters<TaskRuntime["runTask"]>) => Promise<string>): TaskRuntimeFactory {
+/** The emulator-backed runtime with some methods replaced (to act at a precise moment around a call). */
+function hooked(overrides: (real: TaskRuntime) => Partial<TaskRuntime>): TaskRuntimeFactory {
   return (cluster, region) => {
     const real = createTaskRuntime(cluster, region);
-    return Object.assign(Object.create(real) as TaskRuntime, { runTask: (...args: Parameters<TaskRuntime["runTask"]>) => runTask(real, ...args) });
+    return Object.assign(Object.create(real) as TaskRuntime, overrides(real));
   };
 }
 
@@ -165,7 +165,7 @@ describe("prepare failures", () => {
     // Two moments: during the steps before RunTask (the state directory check), and as the runtime is asked to start the task.
     const moments: Array<{ early: boolean; factory: (abort: () => void) => TaskRuntimeFactory }> = [
       { early: true, factory: () => createTaskRuntime },
-      { early: false, factory: (abort) => withRunTask((real, options, control) => (abort(), real.runTask(options, control))) },
+      { early: false, factory: (abort) => hooked((real) => ({ runTask: (options, control) => (abort(), real.runTask(options, control)) })) },
     ];
     for (const moment of moments) {
       await emulator.control("DELETE", "/_emulator/requests");
@@ -187,16 +187,40 @@ describe("prepare failures", () => {
     const job = newJob();
     const stage = stageContext(seededConfig(stateDir), job);
     // The abort lands once the call has gone out: it must not be aborted mid-flight.
-    const inFlight = withRunTask((real, options, control) => {
-      const call = real.runTask(options, control);
-      stage.abort.abort();
-      return call;
-    });
+    const inFlight = hooked((real) => ({
+      runTask: (options, control) => {
+        const call = real.runTask(options, control);
+        stage.abort.abort();
+        return call;
+      },
+    }));
     await assert.rejects(prepareStage(stage.ctx, inFlight), (err: unknown) => err instanceof DriverError && err.code === "cancelled");
     const state = await readState(stateDir, job.id);
     const task = await taskOf(state.taskArn);
     assert.equal(task?.desiredStatus, "STOPPED");
     assert.match(task?.stoppedReason ?? "", new RegExp(`^Job ${job.jobId} cancelled during prepare`));
     await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
+  });
+
+  it("SIGTERM with a failure that is not the cancellation: the message says whether StopTask succeeded", async () => {
+    const job = newJob();
+    const stage = stageContext(seededConfig(stateDir), job);
+    // SIGTERM lands while ECS answers the RUNNING wait with an error of its own.
+    const failing = hooked(() => ({
+      waitUntilRunning: () => {
+        stage.abort.abort();
+        return Promise.reject(new DriverError("task_wait_failed", "describing task: ServerException: internal error"));
+      },
+    }));
+    await emulator.addFaults([{ op: "StopTask", error: "AccessDeniedException", message: "not allowed to ecs:StopTask", times: 1 }]);
+    await assert.rejects(prepareStage(stage.ctx, failing), (err: unknown) => {
+      assert.ok(err instanceof DriverError && err.code === "cancelled");
+      assert.equal(err.message, "preparing the task: cancelled (SIGTERM); stopping the task failed: cleanup will try again");
+      return true;
+    });
+    const state = await readState(stateDir, job.id);
+    assert.equal((await taskOf(state.taskArn))?.desiredStatus, "RUNNING", "StopTask was denied");
+    await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
+    assert.equal((await taskOf(state.taskArn))?.desiredStatus, "STOPPED");
   });
 });
