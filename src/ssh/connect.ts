@@ -2,6 +2,7 @@
 // failures into the Go driver's wording ("dial tcp ...: connect: connection refused"), which users
 // already search for.
 import ssh2 from "ssh2";
+import type { Socket } from "node:net";
 import type { Client } from "ssh2";
 import { DriverError } from "../errors.js";
 import { abbreviateHostKey, formatHostKey, sameHostKey } from "./host-key.js";
@@ -21,6 +22,8 @@ export interface ConnectOptions {
   /** The recorded host key; when set, any other key is refused. */
   expectedHostKey?: string;
   signal?: AbortSignal;
+  /** A TCP connection to the target already opened (see early-socket.ts); otherwise ssh2 connects. */
+  socket?: Socket;
 }
 
 /** Why an attempt failed, coarse enough to decide whether to retry. */
@@ -121,6 +124,9 @@ export function connectSsh(target: SshTarget, options: ConnectOptions): Promise<
       port: target.port,
       username: target.username,
       privateKey: target.privateKey,
+      sock: options.socket,
+      // Straight to our key: the default first asks with "none", one round trip and sshd check more.
+      authHandler: ["publickey"],
       readyTimeout: options.timeoutMs,
       // Detect a vanished task during long scripts: ~45 s without an answer ends the session.
       keepaliveInterval: 15_000,

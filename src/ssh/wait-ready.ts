@@ -1,6 +1,7 @@
 // Waiting until the task's sshd accepts our key: a task is RUNNING before its sshd listens
 // (the Go driver's "connection refused", #34), so refused/reset/timed-out attempts are retried
 // until ReadyTimeout, each attempt bounded by ConnectTimeout.
+import type { Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DriverError } from "../errors.js";
 import { connectSsh, SshConnectError, type SshConnection, type SshTarget } from "./connect.js";
@@ -14,6 +15,8 @@ export interface WaitReadyOptions {
   maxAttempts?: number;
   /** The recorded host key (run); a different one fails at once. */
   expectedHostKey?: string;
+  /** A TCP connection already opened to the target, used by the first attempt. */
+  firstSocket?: Socket;
   /** Told about each failed attempt (for debug logs). */
   onRetry?: (attempt: number, reason: string) => void;
 }
@@ -45,6 +48,7 @@ export async function waitForSsh(target: SshTarget, options: WaitReadyOptions): 
         timeoutMs: Math.max(Math.min(options.connectTimeoutMs, remaining), 1),
         signal: options.signal,
         expectedHostKey: options.expectedHostKey,
+        socket: attempt === 1 ? options.firstSocket : undefined,
       });
       return { ...connection, attempts: attempt };
     } catch (err) {

@@ -1,11 +1,12 @@
 // run <script> <stage>: feed one job script to bash in the task over SSH and report its exit code.
 // Started ~10 times per job, so the success path loads only ssh2 and the state file: the AWS SDK is
-// imported lazily, only to explain a failure (why the task stopped).
+// imported lazily, only to explain a failure (why the task stopped). Even ssh2 is loaded only once
+// the TCP connection to the task is on its way, so that sshd's start-up overlaps the loading.
 import { readFile, writeFile } from "node:fs/promises";
 import { DriverError, ScriptFailedError, wrap } from "../errors.js";
 import type { SshConnectError } from "../ssh/connect.js";
-import { runRemoteScript, type ScriptOutcome } from "../ssh/remote-shell.js";
-import { waitForSsh } from "../ssh/wait-ready.js";
+import { openEarlySocket } from "../ssh/early-socket.js";
+import type { ScriptOutcome } from "../ssh/remote-shell.js";
 import { readState } from "../state/state-file.js";
 import type { JobState } from "../state/types.js";
 import type { StageContext } from "./context.js";
@@ -38,6 +39,8 @@ export async function runStage(ctx: StageContext): Promise<void> {
   const username = state.username ?? ctx.config.ssh.username;
   const onHost = `executing the script on the remote host: executing script on container with IP "${host}"`;
   ctx.log.debug(`Running stage ${stageName} on ${host}:${port}`);
+  const early = openEarlySocket(host, port);
+  const [{ waitForSsh }, { runRemoteScript }] = await Promise.all([import("../ssh/wait-ready.js"), import("../ssh/remote-shell.js")]);
 
   let connection;
   try {
@@ -49,6 +52,7 @@ export async function runStage(ctx: StageContext): Promise<void> {
         maxAttempts: CONNECT_ATTEMPTS,
         expectedHostKey: state.hostKey,
         signal: ctx.signal,
+        firstSocket: early.take(),
       },
     );
   } catch (err) {
