@@ -7,6 +7,7 @@ import { taskIdOf } from "../aws/task-facts.js";
 import { watchUntilStopped } from "../aws/task-watch.js";
 import { generateJobKeyPair } from "../ssh/keys.js";
 import { waitForSsh } from "../ssh/wait-ready.js";
+import { findTaskByTagHint, salvageTask, withoutDamageAdvice, type SalvagedTask } from "../state/salvage.js";
 import { ensureStateDirectory, readState, writeState } from "../state/state-file.js";
 import type { JobState } from "../state/types.js";
 import type { StageContext } from "./context.js";
@@ -184,13 +185,23 @@ function sshReadyHint(port: number, readyTimeoutMs: number): string {
 }
 
 // The runner retries prepare (up to 3 times) for the same job: if an earlier attempt's task is
-// still on record (its cleanup could not stop it), stop it now rather than orphan it.
+// still on record (its cleanup could not stop it), stop it now rather than orphan it. The state
+// write that follows replaces the file, so a damaged one is salvaged first (as cleanup does).
 async function stopPreviousAttempt(ctx: StageContext, runtime: TaskRuntime): Promise<void> {
-  let previous;
+  const directory = ctx.config.taskMetadata.directory;
+  let previous: SalvagedTask | undefined;
   try {
-    previous = await readState(ctx.config.taskMetadata.directory, ctx.job.id);
-  } catch {
-    return; // none (the usual case), or unreadable: nothing we could stop anyway
+    previous = await readState(directory, ctx.job.id);
+  } catch (err) {
+    // None (the usual case), or unreadable: the state write will say so.
+    if (!(err instanceof DriverError && err.code === "state_corrupted")) return;
+    previous = await salvageTask(directory, ctx.job.id);
+    const what = withoutDamageAdvice(err.message);
+    if (!previous) {
+      ctx.log.warn(`${what}; it names no task and is replaced now: ${findTaskByTagHint(ctx.job.jobId, ctx.config.fargate.cluster)} if one is left`);
+      return;
+    }
+    ctx.log.warn(`${what}; stopping the task named in it before starting another`);
   }
   try {
     await runtime.stopTask(previous.taskArn, `Job ${ctx.job.jobId} superseded by a new prepare attempt (gitlab-fargate-driver)`);

@@ -2,7 +2,7 @@
 // words, subnet fallback on capacity failures, tasks that never start, SSH that never comes up,
 // start timeouts and SIGTERM: every task started is stopped, with a reason naming the job.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { after, afterEach, before, describe, it } from "node:test";
 import { DriverError } from "../../src/errors.js";
 import { createTaskRuntime, type TaskRuntime } from "../../src/aws/task-runtime.js";
@@ -153,6 +153,25 @@ describe("prepare failures", () => {
     const first = await readState(stateDir, job.id);
     const retry = stageContext(seededConfig(stateDir), job);
     await prepareStage(retry.ctx);
+    const second = await readState(stateDir, job.id);
+    assert.notEqual(second.taskArn, first.taskArn);
+    const old = await taskOf(first.taskArn);
+    assert.equal(old?.desiredStatus, "STOPPED");
+    assert.match(old?.stoppedReason ?? "", /superseded by a new prepare attempt/);
+    await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
+  });
+
+  it("a retried prepare stops the task a damaged state file still names, instead of orphaning it", async () => {
+    const job = newJob();
+    await prepareStage(stageContext(seededConfig(stateDir), job).ctx);
+    const first = await readState(stateDir, job.id);
+    // Truncated by a crash just after the task ARN: no longer JSON, no longer a key.
+    const path = statePath(stateDir, job.id);
+    const text = readFileSync(path, "utf8");
+    writeFileSync(path, text.slice(0, text.indexOf(first.taskArn) + first.taskArn.length + 2));
+    const retry = stageContext(seededConfig(stateDir), job);
+    await prepareStage(retry.ctx);
+    assert.match(retry.log.text(), /^WARN .*it is not valid JSON \([^)]+\); stopping the task named in it before starting another$/m);
     const second = await readState(stateDir, job.id);
     assert.notEqual(second.taskArn, first.taskArn);
     const old = await taskOf(first.taskArn);
