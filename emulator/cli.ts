@@ -6,13 +6,15 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { ArgsError, parseArgs, usage } from "./cli-args.js";
-import { Emulator } from "./emulator.js";
+import { Emulator, shutdownStopTimeoutMs } from "./emulator.js";
 import { randomBlock } from "./model/addresses.js";
 import { seedNames } from "./model/seed.js";
 import { loadRuntime } from "./runtime.js";
 import { createServer } from "./server.js";
 
-const shutdownTimeoutMs = 30_000;
+// The hard limit on SIGTERM/SIGINT handling: well above the tasks' own SIGKILL deadline
+// (shutdownStopTimeoutMs), leaving room for the kill and closing the SSH servers.
+const shutdownTimeoutMs = shutdownStopTimeoutMs + 25_000;
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} fargate-emulator: ${line}\n`);
@@ -91,7 +93,7 @@ async function main(): Promise<number> {
       server.close();
       server.closeAllConnections();
       emu
-        .stopAll()
+        .shutdown()
         .catch((e: unknown) => log(`stopping tasks: ${(e as Error).message}`))
         .finally(() => {
           if (tempWorkDir) rmSync(workDir, { recursive: true, force: true });

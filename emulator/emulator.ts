@@ -10,9 +10,13 @@ import { seedRegion } from "./model/seed.js";
 import { TaskEngine } from "./model/task-engine.js";
 import type { Task } from "./model/types.js";
 import { World } from "./model/world.js";
+import { AwsError, messageForError, statusForError } from "./errors.js";
 import { Faults } from "./faults.js";
 import { RequestLog } from "./request-log.js";
 import { Throttle } from "./throttle.js";
+
+/** How long stopAll (reset, SIGTERM) lets a task's processes handle SIGTERM before SIGKILL. */
+export const shutdownStopTimeoutMs = 5_000;
 
 /** Settings decided by the CLI (or a test). */
 export interface EmulatorConfig {
@@ -43,6 +47,10 @@ export class Emulator {
   readonly durations: LifecycleDurations;
   readonly startedAt: number;
   private readonly log: (line: string) => void;
+  // RunTask calls creating tasks right now: stopAll waits for them, then stops their tasks too.
+  private readonly launchesInFlight = new Set<Promise<unknown>>();
+  // "resetting" and "closed" refuse new task launches (closed: for good, the process is exiting).
+  private launchGate: "open" | "resetting" | "closed" = "open";
 
   constructor(readonly config: EmulatorConfig) {
     this.clock = config.clock ?? systemClock;
@@ -68,20 +76,56 @@ export class Emulator {
     return this.world.all().flatMap((w) => [...w.tasks.values()]);
   }
 
-  /** Stops every task (processes killed), then restores the seeded world, faults and throttling. */
-  async reset(): Promise<void> {
-    await this.stopAll();
-    for (const task of this.tasks()) rmSync(task.workDir, { recursive: true, force: true });
-    for (const w of this.world.all()) for (const id of w.subnets.keys()) this.addresses.releaseSubnet(`${w.region}/${id}`);
-    this.world.reset();
-    this.faults.clear();
-    this.throttle.reset();
-    this.requests.clear();
+  /**
+   * Runs RunTask's task creation. Refused (ServerException, which clients retry) while a reset or
+   * shutdown is stopping every task, so none is launched behind its back.
+   */
+  async launching<T>(create: () => Promise<T>): Promise<T> {
+    if (this.launchGate !== "open") throw new AwsError("ServerException", messageForError("ServerException"), statusForError("ServerException"));
+    const creating = create();
+    this.launchesInFlight.add(creating);
+    try {
+      return await creating;
+    } finally {
+      this.launchesInFlight.delete(creating);
+    }
   }
 
-  /** Stops every task that is not STOPPED yet, without the lifecycle's delays. */
+  /** Stops every task (processes killed), then restores the seeded world, faults and throttling. */
+  async reset(): Promise<void> {
+    if (this.launchGate === "open") this.launchGate = "resetting";
+    try {
+      await this.stopAll();
+      for (const task of this.tasks()) rmSync(task.workDir, { recursive: true, force: true });
+      for (const w of this.world.all()) for (const id of w.subnets.keys()) this.addresses.releaseSubnet(`${w.region}/${id}`);
+      this.world.reset();
+      this.faults.clear();
+      this.throttle.reset();
+      this.requests.clear();
+    } finally {
+      if (this.launchGate === "resetting") this.launchGate = "open";
+    }
+  }
+
+  /** Refuses every further launch and stops every task (SIGTERM/SIGINT). */
+  async shutdown(): Promise<void> {
+    this.launchGate = "closed";
+    await this.stopAll();
+  }
+
+  /**
+   * Stops every task that is not STOPPED yet, without the lifecycle's delays, including those of
+   * RunTask calls still in flight; SIGKILL after shutdownStopTimeoutMs even if a stop is running.
+   */
   async stopAll(): Promise<void> {
-    await this.engine.shutdown(this.tasks().filter((t) => t.lastStatus !== "STOPPED"), 5_000);
+    const handled = new Set<Task>();
+    for (;;) {
+      await Promise.allSettled([...this.launchesInFlight]);
+      const live = this.tasks().filter((t) => t.lastStatus !== "STOPPED" && !handled.has(t));
+      if (live.length === 0 && this.launchesInFlight.size === 0) return;
+      for (const t of live) handled.add(t);
+      await this.engine.shutdown(live, shutdownStopTimeoutMs);
+    }
   }
 
   /** Where a task's working directory lives. */

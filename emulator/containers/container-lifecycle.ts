@@ -34,8 +34,12 @@ export class ContainerLifecycle {
     return this.stopping === undefined && this.crashExitCode === undefined;
   }
 
-  /** See RunningContainer.stop; every call returns the first call's result. */
+  /**
+   * See RunningContainer.stop; every call returns the first call's result, but a later call with
+   * a shorter timeout brings the SIGKILL forward (shutdown overtaking a StopTask's 30 s).
+   */
   stop(stopTimeoutMs: number): Promise<{ exitCode: number }> {
+    this.processes.hurry(stopTimeoutMs);
     this.stopping ??= this.runStop(stopTimeoutMs);
     return this.stopping;
   }

@@ -86,6 +86,8 @@ export class TaskProcesses {
   // Processes known to be the task's (pid -> start time): tracked roots, and everything found
   // once, so an sshd child still counts after its parent died and it was reparented.
   private readonly known = new Map<number, string>();
+  // When terminate() SIGKILLs what is left (epoch ms); only ever moves earlier.
+  private killDeadline = Infinity;
 
   constructor(readonly taskId: string) {
     this.markerEntry = `${TASK_MARKER_VARIABLE}=${taskId}`;
@@ -146,15 +148,15 @@ export class TaskProcesses {
 
   /**
    * SIGTERM every process of the task (including ones that appear meanwhile), wait for them to
-   * end, SIGKILL what is left after timeoutMs. Reports whether SIGKILL was needed.
+   * end, SIGKILL what is left after timeoutMs (or sooner, see hurry). Reports whether SIGKILL was needed.
    */
   async terminate(timeoutMs: number): Promise<{ killed: boolean }> {
-    const deadline = Date.now() + Math.max(0, timeoutMs);
+    this.killDeadline = Math.min(this.killDeadline, Date.now() + Math.max(0, timeoutMs));
     const termed = new Set<string>();
     while (true) {
       const remaining = this.find();
       if (remaining.length === 0) return { killed: false };
-      if (Date.now() >= deadline) break;
+      if (Date.now() >= this.killDeadline) break;
       for (const info of remaining) {
         const identity = `${info.pid}:${info.startTime}`;
         if (!termed.has(identity)) sendSignal(info.pid, "SIGTERM");
@@ -164,6 +166,11 @@ export class TaskProcesses {
     }
     await this.killAll();
     return { killed: true };
+  }
+
+  /** Brings a running (or later) terminate()'s SIGKILL forward to at most timeoutMs from now. */
+  hurry(timeoutMs: number): void {
+    this.killDeadline = Math.min(this.killDeadline, Date.now() + Math.max(0, timeoutMs));
   }
 
   /** SIGKILL every process of the task and wait (bounded) until they are gone. */

@@ -35,6 +35,7 @@ export interface RunningContainer {
   /**
    * SIGTERM every process of the task, SIGKILL whatever is left after stopTimeoutMs, close the
    * SSH server. Resolves with the container's exit code (143 after SIGTERM, 137 if SIGKILL was needed).
+   * Calling it again while a stop runs returns that stop, SIGKILLing by the earlier of both deadlines.
    */
   stop(stopTimeoutMs: number): Promise<{ exitCode: number }>;
   /** End the SSH server abruptly, as a crash would; onUnexpectedExit follows. */

@@ -146,54 +146,57 @@ async function startTasks(ctx: ApiContext, input: Record<string, unknown>): Prom
   const spot = providers.filter((p) => p === "FARGATE_SPOT").length;
   if (!emulator.throttle.takeAll(ctx.region, [["launches", count - spot], ["spotLaunches", spot]])) throw new AwsError("ThrottlingException", "Rate exceeded");
 
-  const tasks = [];
-  const failures = [];
-  for (let i = 0; i < count; i++) {
-    const capacityProviderName = providers[i];
-    const base: FaultContext = {
-      region: ctx.region,
-      cluster: cluster.name,
-      family: definition.family,
-      group,
-      ...(capacityProviderName ? { capacityProvider: capacityProviderName } : {}),
-      ...(startedBy ? { startedBy } : {}),
-    };
-    // Like Fargate across AZs: the first listed subnet without a capacity failure takes the task.
-    const subnet: Subnet | undefined = subnets.find((s) => !emulator.faults.peekFailure({ ...base, subnet: s.id }));
-    if (!subnet) {
-      const rule = emulator.faults.peekFailure({ ...base, subnet: subnets[0]!.id })!;
-      emulator.faults.consume(rule);
-      failures.push({ reason: rule.failure, ...(rule.detail ? { detail: rule.detail } : {}) });
-      continue;
+  // createTask awaits address probes: a reset or shutdown starting meanwhile waits for these tasks.
+  return emulator.launching(async () => {
+    const tasks = [];
+    const failures = [];
+    for (let i = 0; i < count; i++) {
+      const capacityProviderName = providers[i];
+      const base: FaultContext = {
+        region: ctx.region,
+        cluster: cluster.name,
+        family: definition.family,
+        group,
+        ...(capacityProviderName ? { capacityProvider: capacityProviderName } : {}),
+        ...(startedBy ? { startedBy } : {}),
+      };
+      // Like Fargate across AZs: the first listed subnet without a capacity failure takes the task.
+      const subnet: Subnet | undefined = subnets.find((s) => !emulator.faults.peekFailure({ ...base, subnet: s.id }));
+      if (!subnet) {
+        const rule = emulator.faults.peekFailure({ ...base, subnet: subnets[0]!.id })!;
+        emulator.faults.consume(rule);
+        failures.push({ reason: rule.failure, ...(rule.detail ? { detail: rule.detail } : {}) });
+        continue;
+      }
+      const spec: NewTask = {
+        region: ctx.region,
+        cluster,
+        definition,
+        capacityProviderName,
+        subnet,
+        securityGroups: groups,
+        assignPublicIp: assign === "ENABLED",
+        startedBy,
+        group,
+        overrides: structuredClone(overrides),
+        cpu: String(cpuUnits),
+        memory: String(mib),
+        tags,
+        enableExecuteCommand: input.enableExecuteCommand === true,
+        faults: {},
+      };
+      const task = await createTask(emulator, spec);
+      const fctx = faultContext(task);
+      const failToStart = emulator.faults.takeFailToStart(fctx);
+      if (failToStart) task.faults.failToStart = failToStart;
+      else {
+        const stop = emulator.faults.takeStopWhenRunning(fctx);
+        if (stop) task.faults.stopWhenRunning = stop;
+      }
+      world.tasks.set(task.id, task);
+      emulator.engine.launch(task);
+      tasks.push(taskToWire(task, true));
     }
-    const spec: NewTask = {
-      region: ctx.region,
-      cluster,
-      definition,
-      capacityProviderName,
-      subnet,
-      securityGroups: groups,
-      assignPublicIp: assign === "ENABLED",
-      startedBy,
-      group,
-      overrides: structuredClone(overrides),
-      cpu: String(cpuUnits),
-      memory: String(mib),
-      tags,
-      enableExecuteCommand: input.enableExecuteCommand === true,
-      faults: {},
-    };
-    const task = await createTask(emulator, spec);
-    const fctx = faultContext(task);
-    const failToStart = emulator.faults.takeFailToStart(fctx);
-    if (failToStart) task.faults.failToStart = failToStart;
-    else {
-      const stop = emulator.faults.takeStopWhenRunning(fctx);
-      if (stop) task.faults.stopWhenRunning = stop;
-    }
-    world.tasks.set(task.id, task);
-    emulator.engine.launch(task);
-    tasks.push(taskToWire(task, true));
-  }
-  return { tasks, failures };
+    return { tasks, failures };
+  });
 }

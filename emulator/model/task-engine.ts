@@ -228,10 +228,17 @@ export class TaskEngine {
     });
   }
 
-  /** Stops the container's processes (if it ever started) and records the exit code, once per task. */
+  /**
+   * Stops the container's processes (if it ever started) and records the exit code, once per task.
+   * A stop already running is reused, but SIGKILLs by this call's deadline if that is earlier.
+   */
   private stopContainer(task: Task, timeoutMs: number): Promise<void> {
     const runner = this.runners.get(task)!;
-    runner.stopping ??= (async () => {
+    if (runner.stopping) {
+      void task.running?.stop(timeoutMs).catch(() => undefined); // the first stop reports its outcome
+      return runner.stopping;
+    }
+    runner.stopping = (async () => {
       const main = task.containers[task.mainContainer]!;
       if (task.running) {
         try {

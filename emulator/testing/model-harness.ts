@@ -24,7 +24,10 @@ export class FakeRuntime implements ContainerRuntime {
   failWith: string | undefined;
   /** When true, start() waits until release() is called. */
   hold = false;
+  /** When true, a container's stop() waits until releaseStops() is called. */
+  holdStops = false;
   private held: Array<() => void> = [];
+  private heldStops: Array<() => void> = [];
 
   start(launch: ContainerLaunch): Promise<RunningContainer> {
     const record: FakeStart = { launch, stops: [], crashed: false };
@@ -34,6 +37,7 @@ export class FakeRuntime implements ContainerRuntime {
       sshPid: undefined,
       stop: async (ms) => {
         record.stops.push(ms);
+        if (this.holdStops) await new Promise<void>((resolve) => this.heldStops.push(resolve));
         return { exitCode: 143 };
       },
       crash: () => {
@@ -49,6 +53,12 @@ export class FakeRuntime implements ContainerRuntime {
   /** Lets held start() calls finish. */
   release(): void {
     for (const r of this.held.splice(0)) r();
+  }
+
+  /** Lets held stop() calls finish (and stops holding new ones). */
+  releaseStops(): void {
+    this.holdStops = false;
+    for (const r of this.heldStops.splice(0)) r();
   }
 }
 

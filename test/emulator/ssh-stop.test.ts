@@ -7,7 +7,20 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createRuntime } from "../../emulator/containers/index.js";
 import { startPrivateSshd } from "../../emulator/containers/sshd-process.js";
-import { isAlive, KINDS, makeLaunch, randomLoopback, markedPids, ssh2Run, sshCli, startTask, tcpProbe, waitFor, within } from "./ssh-test-kit.js";
+import { isAlive, KINDS, makeLaunch, randomLoopback, markedPids, ssh2Run, sshCli, startTask, tcpProbe, waitFor, within, type TestTask } from "./ssh-test-kit.js";
+
+/** A started task running a background loop that ignores SIGTERM. */
+async function startTaskIgnoringSigterm(kind: (typeof KINDS)[number]): Promise<TestTask> {
+  const task = await startTask(kind);
+  const started = await sshCli(
+    task.address,
+    task.key.path,
+    "nohup bash -c 'trap \"\" TERM; echo trapped > trap-ready; while :; do sleep 0.2; done' >/dev/null 2>&1 </dev/null & echo ok",
+  );
+  assert.equal(started.stdout.toString(), "ok\n", started.stderr.toString());
+  await waitFor("the trap to be set", () => exists(join(task.workDir, "trap-ready")));
+  return task;
+}
 
 for (const kind of KINDS) {
   describe(`${kind} runtime: stop and crash`, { timeout: 120_000 }, () => {
@@ -88,16 +101,22 @@ for (const kind of KINDS) {
     });
 
     it("stop() SIGKILLs what ignores SIGTERM after the timeout (exit code 137)", async () => {
-      const task = await startTask(kind);
-      const started = await sshCli(
-        task.address,
-        task.key.path,
-        "nohup bash -c 'trap \"\" TERM; echo trapped > trap-ready; while :; do sleep 0.2; done' >/dev/null 2>&1 </dev/null & echo ok",
-      );
-      assert.equal(started.stdout.toString(), "ok\n", started.stderr.toString());
-      await waitFor("the trap to be set", () => exists(join(task.workDir, "trap-ready")));
+      const task = await startTaskIgnoringSigterm(kind);
       const result = await within(task.running.stop(500), 30_000, "stop()");
       assert.equal(result.exitCode, 137);
+      assert.deepEqual(markedPids(task.launch.taskId), []);
+      await task.stop();
+    });
+
+    it("a second stop() with a shorter timeout SIGKILLs by its own deadline (shutdown overtaking a StopTask)", async () => {
+      const task = await startTaskIgnoringSigterm(kind);
+      const first = task.running.stop(120_000);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const startedAt = Date.now();
+      const second = await within(task.running.stop(300), 10_000, "the shorter stop()");
+      assert.ok(Date.now() - startedAt < 8_000, `took ${Date.now() - startedAt} ms`);
+      assert.equal(second.exitCode, 137);
+      assert.deepEqual(await first, second, "both calls report the one stop");
       assert.deepEqual(markedPids(task.launch.taskId), []);
       await task.stop();
     });
