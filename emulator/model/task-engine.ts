@@ -100,6 +100,7 @@ export class TaskEngine {
           task.desiredStatus = "STOPPED";
           task.stopCode ??= "UserInitiated";
           task.stoppedReason ??= "Emulator shut down";
+          task.stoppingAt = this.deps.clock.now();
         }
         await runner.starting;
         await this.stopContainer(task, Math.min(task.stopTimeoutMs, maxStopMs));

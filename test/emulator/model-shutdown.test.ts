@@ -64,3 +64,12 @@ test("once shutdown began, RunTask is refused; one already in flight has its tas
   assert.equal(task.lastStatus, "STOPPED");
   await assert.rejects(h.call("RunTask", seedRunTask()), { name: "ServerException" }, "shutdown refuses launches for good");
 });
+
+test("a task stopped by reset gets stoppingAt like any other stop", async () => {
+  const h = fakeEmulator();
+  const task = h.ctx.world.task((await h.call("RunTask", seedRunTask())).tasks[0].taskArn)!;
+  await h.clock.advance(toSshStarted + 1000);
+  await h.emu.reset();
+  assert.equal(task.stoppingAt, h.clock.now());
+  assert.ok(task.stoppingAt! <= task.executionStoppedAt! && task.executionStoppedAt! <= task.stoppedAt!);
+});
