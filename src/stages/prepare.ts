@@ -158,7 +158,8 @@ async function bringUp(
     const failed = wrap(doing, err);
     if (ctx.signal.aborted) throw failed;
     waiting.abort();
-    const stopReason = await stopped;
+    // The watch looks only every few seconds: a task that died since its last look would read as "connection refused".
+    const stopReason = (await stopped) ?? (await runtime.describeStop(taskArn, ctx.signal).catch(() => undefined));
     if (stopReason) throw new DriverError("task_stopped", `${doing}: the task stopped: ${stopReason}`, "system", { cause: err });
     if (failed.code === "cancelled") throw failed;
     throw new DriverError(failed.code, `${failed.message}; ${sshReadyHint(port, config.ssh.readyTimeoutMs)}`, "system", { cause: err });

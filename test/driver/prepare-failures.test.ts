@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { after, afterEach, before, describe, it } from "node:test";
 import { DriverError } from "../../src/errors.js";
 import { createTaskRuntime, type TaskRuntime } from "../../src/aws/task-runtime.js";
+import { WATCH_INTERVAL_MS } from "../../src/aws/task-watch.js";
 import { prepareStage, type TaskRuntimeFactory } from "../../src/stages/prepare.js";
 import { cleanupStage } from "../../src/stages/cleanup.js";
 import { readState, statePath } from "../../src/state/state-file.js";
@@ -111,6 +112,24 @@ describe("prepare failures", () => {
     const task = await taskOf(state.taskArn);
     assert.equal(task?.desiredStatus, "STOPPED");
     assert.match(task?.stoppedReason ?? "", new RegExp(`^Job ${job.jobId} prepare failed \\(gitlab-fargate-driver\\): waiting for the task's SSH server`));
+    await cleanupStage(stageContext(config, job).ctx);
+  });
+
+  it("a task that stops shortly before ReadyTimeout is reported with its stop code, not as connection refused", async () => {
+    // sshd never starts; the task is interrupted after RUNNING; ReadyTimeout ends before the watch's first look.
+    await emulator.addFaults([
+      { ssh: "startDelayMs", value: 60_000, times: 1 },
+      { task: "stopWhenRunning", afterMs: 300, stopCode: "SpotInterruption", times: 1 },
+    ]);
+    const config = seededConfig(stateDir);
+    config.ssh = { ...config.ssh, readyTimeoutMs: 1500, connectTimeoutMs: 500 };
+    assert.ok(config.ssh.readyTimeoutMs < WATCH_INTERVAL_MS);
+    const job = newJob();
+    await assert.rejects(prepareStage(stageContext(config, job).ctx), (err: unknown) => {
+      assert.ok(err instanceof DriverError && err.code === "task_stopped", String(err));
+      assert.match(err.message, /^waiting for the task's SSH server: connecting to server "127[.\d]+:22" as user "\w+": the task stopped: task \w+ is \w+: SpotInterruption: /);
+      return true;
+    });
     await cleanupStage(stageContext(config, job).ctx);
   });
 
