@@ -9,6 +9,7 @@ import { ArgsError, parseArgs, usage } from "./cli-args.js";
 import { Emulator, shutdownStopTimeoutMs } from "./emulator.js";
 import { randomBlock } from "./model/addresses.js";
 import { seedNames } from "./model/seed.js";
+import { gatherPortPermissionFacts, privilegedPortWarning } from "./privileged-ports.js";
 import { loadRuntime } from "./runtime.js";
 import { createServer } from "./server.js";
 
@@ -55,6 +56,8 @@ async function main(): Promise<number> {
     runtime,
     log,
   });
+  const portWarning = opts.ssh === "none" ? undefined : privilegedPortWarning(await gatherPortPermissionFacts());
+  if (portWarning) process.stderr.write(`fargate-emulator: ${portWarning}\n`);
   const server = createServer(emu, log);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -9,7 +9,11 @@ export type BindProbe = (ip: string, port: number) => Promise<boolean>;
 
 const subnetSlots = 16; // /21 slices of 127.B.0.0/17
 
-/** Tries to bind ip:port briefly; only EADDRINUSE counts as taken (other errors can't tell). */
+/**
+ * Tries to bind ip:port briefly; only EADDRINUSE counts as taken (other errors can't tell). EACCES
+ * (a port below 1024 without root) says nothing about the address: the CLI warns about it at
+ * startup and the task's start failure explains it (privileged-ports.ts).
+ */
 export const probeBind: BindProbe = (ip, port) =>
   new Promise((resolve) => {
     const server = net.createServer();

@@ -9,6 +9,7 @@ import type { LifecycleDurations } from "./durations.js";
 import type { Task, TaskStatus } from "./types.js";
 import type { RegionWorld } from "./world.js";
 import type { FaultContext, Faults } from "../faults.js";
+import { containerStartFailureReason } from "../privileged-ports.js";
 
 /** What the engine needs from the rest of the emulator. */
 export interface EngineDeps {
@@ -209,7 +210,7 @@ export class TaskEngine {
       },
       (e: unknown) => {
         runner.starting = undefined;
-        const reason = `CannotStartContainerError: ${e instanceof Error ? e.message : String(e)}`;
+        const reason = containerStartFailureReason(e, task.port);
         this.deps.log(`task ${task.id}: ${reason}`);
         this.requestStop(task, "TaskFailedToStart", reason, reason);
       },
