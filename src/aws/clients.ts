@@ -1,12 +1,11 @@
 // The one place where SDK clients are built. Region from the config (else the environment);
 // endpoints come from the environment (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECS/_EC2), which the SDK
 // reads itself; a bounded retry strategy and socket timeouts so a stuck endpoint cannot hang a stage.
-// The EC2 client is loaded only when a public IP must be looked up: its module alone takes ~0.6 s to load.
+// The EC2 client is loaded only when a public IP must be looked up (its module takes ~0.2 s to load).
 import type { EC2Client } from "@aws-sdk/client-ec2";
-import { ECSClient } from "@aws-sdk/client-ecs";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { ConfiguredRetryStrategy } from "@smithy/util-retry";
+import type { ECSClient } from "@aws-sdk/client-ecs";
 import { fullJitterMs } from "./backoff.js";
+import { ec2Sdk, ecsSdk, smithySdk } from "./sdk.js";
 
 /** Total attempts per call (1 + retries): enough to ride out throttling, short enough to fail fast. */
 export const MAX_ATTEMPTS = 4;
@@ -37,6 +36,7 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
   // The SDK's Node 20 deprecation notice would land in every job log (stderr): it is not the job's business.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const region = options.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  const { NodeHttpHandler, ConfiguredRetryStrategy } = smithySdk();
   // Each client gets its own handler and retry state: destroying or throttling one must not affect the other.
   const common = () => ({
     ...(region ? { region } : {}),
@@ -44,14 +44,16 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, backoffMs),
     requestHandler: new NodeHttpHandler({ connectionTimeout: 5000, requestTimeout: 30000 }),
   });
-  const ecs = new ECSClient(common());
+  const ecs = new (ecsSdk().ECSClient)(common());
   let ec2: Promise<EC2Client> | undefined;
   let destroyed = false;
   return {
     ecs,
     ec2() {
-      ec2 ??= import("@aws-sdk/client-ec2").then((module) => {
-        const client = new module.EC2Client(common());
+      // Loaded (synchronously, ~0.2 s) once pending I/O has been served: a DescribeTasks sent
+      // just before goes out first, and the load overlaps its round trip.
+      ec2 ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        const client = new (ec2Sdk().EC2Client)(common());
         if (destroyed) client.destroy();
         return client;
       });

@@ -1,6 +1,6 @@
 // The task runtime port in the driver's own words, and its ECS/EC2 adapter. Stages talk to
 // TaskRuntime; only this file knows SDK commands.
-import { DescribeTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
+import type { Task } from "@aws-sdk/client-ecs";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DriverError } from "../errors.js";
@@ -8,6 +8,7 @@ import { createAwsClients, type AwsClients } from "./clients.js";
 import { fullJitterMs, pause, retryThrottled, THROTTLE_BUDGET_MS } from "./backoff.js";
 import { isThrottling, MAX_POLL_INTERVAL_MS, nextPollDelay, POLL_INTERVAL_MS, seconds } from "./polling.js";
 import { buildRunTaskInput, type StartTaskRequest } from "./run-task-input.js";
+import { ec2Sdk, ecsSdk } from "./sdk.js";
 import {
   describeStopReason,
   formatFailure,
@@ -17,6 +18,8 @@ import {
   privateAddressOf,
   taskIdOf,
 } from "./task-facts.js";
+
+const { DescribeTasksCommand, RunTaskCommand, StopTaskCommand } = ecsSdk();
 
 /** What starting a task needs beyond one subnet: the subnets to try in turn. */
 export type StartTaskOptions = Omit<StartTaskRequest, "subnet"> & { subnets: string[] };
@@ -199,7 +202,7 @@ export class EcsTaskRuntime implements TaskRuntime {
     let output;
     try {
       const ec2 = await this.clients.ec2();
-      const { DescribeNetworkInterfacesCommand } = await import("@aws-sdk/client-ec2");
+      const { DescribeNetworkInterfacesCommand } = ec2Sdk();
       const command = new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] });
       output = await retryThrottled(() => ec2.send(command, { abortSignal: signal }), {
         budgetMs: THROTTLE_BUDGET_MS,

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { forbidImportsPreload } from "../support/forbid-imports.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
@@ -140,26 +141,16 @@ describe("cli: custom config", { concurrency: true }, () => {
 
   it("loads neither the AWS SDK nor ssh2", async () => {
     const dir = workDir();
-    const hooks = join(dir, "forbid-hooks.mjs");
-    writeFileSync(
-      hooks,
-      `export async function resolve(specifier, context, next) {
-        if (specifier.startsWith("@aws-sdk/") || specifier.startsWith("@smithy/") || specifier === "ssh2") throw new Error("forbidden import " + specifier);
-        return next(specifier, context);
-      }\n`,
-    );
-    const register = join(dir, "forbid.mjs");
-    writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
-    const preload = [pathToFileURL(register).href];
+    const preload = [forbidImportsPreload(dir, "config", ["@aws-sdk/", "@smithy/", "ssh2"])];
     const config = await runCli(["--config", configFile(dir), "custom", "config"], { cwd: dir, env: RUNNER_ENV, preload });
     assert.equal(config.code, 0, config.stderr);
-    // The guard itself works.
-    const probe = spawnSync(process.execPath, ["--import", preload[0] ?? "", "--input-type=module", "-e", 'await import("ssh2")'], {
-      cwd: dir,
-      encoding: "utf8",
-    });
-    assert.notEqual(probe.status, 0);
-    assert.match(probe.stderr, /forbidden import ssh2/);
+    // The guard itself works, for import() and for require() (how src/aws/sdk.ts loads the SDK).
+    for (const load of ['await import("ssh2")', 'createRequire(import.meta.url)("@aws-sdk/client-ecs")']) {
+      const code = `import { createRequire } from "node:module"; ${load};`;
+      const probe = spawnSync(process.execPath, ["--import", preload[0] ?? "", "--input-type=module", "-e", code], { cwd: dir, encoding: "utf8" });
+      assert.notEqual(probe.status, 0, load);
+      assert.match(probe.stderr, /forbidden import (ssh2|@aws-sdk\/client-ecs)/, load);
+    }
   });
 
   it("a non-numeric CI_JOB_ID is a clear system failure", async () => {

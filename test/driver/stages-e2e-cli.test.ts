@@ -9,9 +9,10 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { computeJobId } from "../../src/job.js";
 import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
+import { forbidImportsPreload } from "../support/forbid-imports.js";
 import { assertNoTaskRunning, sshKindSkip, tempDir } from "./stages-e2e-support.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
@@ -25,28 +26,12 @@ interface Result {
   stderr: string;
 }
 
-/** Writes a resolve hook that makes imports with these prefixes fail: proof that a stage never loads them. */
-function forbidPreload(dir: string, name: string, prefixes: string[]): string {
-  const hooks = join(dir, `forbid-${name}-hooks.mjs`);
-  writeFileSync(
-    hooks,
-    `const forbidden = ${JSON.stringify(prefixes)};
-    export async function resolve(specifier, context, next) {
-      if (forbidden.some((prefix) => specifier.startsWith(prefix))) throw new Error("forbidden import " + specifier);
-      return next(specifier, context);
-    }\n`,
-  );
-  const register = join(dir, `forbid-${name}.mjs`);
-  writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
-  return pathToFileURL(register).href;
-}
-
 for (const ssh of ["embedded", "openssh"] as const) {
   describe(`the CLI against the emulator (${ssh} sshd)`, { skip: await sshKindSkip(ssh) }, () => {
     let emulator: EmulatorHandle;
     const dir = tempDir("fargate-cli-e2e-");
-    const forbidAws = forbidPreload(dir, "aws", ["@aws-sdk/", "@smithy/"]);
-    const forbidEc2 = forbidPreload(dir, "ec2", ["@aws-sdk/client-ec2"]);
+    const forbidAws = forbidImportsPreload(dir, "aws", ["@aws-sdk/", "@smithy/"]);
+    const forbidEc2 = forbidImportsPreload(dir, "ec2", ["@aws-sdk/client-ec2"]);
 
     before(async () => {
       emulator = await startEmulator({ ssh, timeScale: 0.02 });
