@@ -43,8 +43,9 @@ for (const ssh of ["embedded", "openssh"] as const) {
       const [task] = await c.tasks();
       assert.equal(task?.desiredStatus, "STOPPED");
       assert.match(task?.stoppedReason ?? "", new RegExp(`^Job ${c.jobId} cancelled during prepare`));
+      const key = c.recordedKey();
       await c.cleanupAndCheck();
-      assertNoSecret(c.outputs, c.recordedKey(), "private key");
+      assertNoSecret(c.outputs, key, "private key");
     });
 
     it("SIGTERM while waiting for SSH stops the task", async () => {

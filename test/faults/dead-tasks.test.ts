@@ -29,8 +29,9 @@ for (const ssh of ["embedded", "openssh"] as const) {
       const prepare = await c.cli(["prepare"]);
       assertSystemFailure(prepare, /^ERROR: waiting Fargate task to be ready: .*stopped before RUNNING: TaskFailedToStart: CannotPullContainerError: pull image manifest/);
       assert.equal((await c.tasks()).length, 1);
+      const key = c.recordedKey();
       await c.cleanupAndCheck();
-      assertNoSecret(c.outputs, c.recordedKey(), "private key");
+      assertNoSecret(c.outputs, key, "private key");
     });
 
     it("a task stopped while prepare waits for its SSH server fails prepare at once with the stop code", async () => {

@@ -3,10 +3,11 @@
 // private key nor masked job variable values appear in any output or log; the state directory is
 // 0700 and the state file 0600.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { BashBody, finishScript } from "../../src/exec/bash-script.js";
 import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
 import { assertNoSecret, BUILD, FaultCase, SYSTEM, sshKindSkip } from "./support.js";
 
@@ -25,6 +26,13 @@ for (const ssh of ["embedded", "openssh"] as const) {
       CUSTOM_ENV_CI_JOB_TOKEN: `glcbt-${randomBytes(12).toString("hex")}`,
       CUSTOM_ENV_CI_REGISTRY_PASSWORD: `reg-${randomBytes(12).toString("hex")}`,
     });
+
+    // A stage script as GitLab Runner writes it: every job variable exported, masked ones included, then the commands.
+    function jobScript(c: FaultCase, name: string, secrets: Record<string, string>, commands: string[]): string {
+      const vars = Object.entries(secrets).map(([name, value]) => ({ key: name.replace(/^CUSTOM_ENV_/, ""), value, masked: true, public: false }));
+      return c.script(name, finishScript(new BashBody().exports(vars).commands(commands)));
+    }
+    const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
     function assertNoneLeaked(c: FaultCase, secrets: Record<string, string>, key: string | undefined, logFile: string): void {
       const texts = [...c.outputs, readFileSync(logFile, "utf8")];
@@ -50,14 +58,16 @@ for (const ssh of ["embedded", "openssh"] as const) {
       assert.equal(statSync(c.statePath).mode & 0o777, 0o600);
       assert.equal(statSync(logFile).mode & 0o777, 0o600);
 
-      const ok = await stage(["run", c.script("ok.sh", "echo building\n"), "build_script"]);
+      // The masked values travel in every script, as the runner writes them; the remote shell proves it got them.
+      const ok = await stage(["run", jobScript(c, "ok.sh", secrets, ['printf %s "$DEPLOY_PASSWORD" | sha256sum']), "build_script"]);
       assert.equal(ok.code, 0, ok.stderr);
-      const failed = await stage(["run", c.script("fail.sh", "exit 3\n"), "build_script"]);
+      assert.match(ok.stdout, new RegExp(`^${sha256(secrets.CUSTOM_ENV_DEPLOY_PASSWORD)}  -$`, "m"));
+      const failed = await stage(["run", jobScript(c, "fail.sh", secrets, ['test -n "$CI_JOB_TOKEN"', "exit 3"]), "build_script"]);
       // --debug prints stack traces on purpose: only the code and the ERROR line are checked here.
       assert.equal(failed.code, BUILD, failed.stderr);
       assert.match(failed.stderr, /^ERROR: script exited with code 3$/m);
       await emulator.addFaults([{ ssh: "changeHostKey", startedBy: c.startedBy, times: 1 }]);
-      const refused = await stage(["run", c.script("ok2.sh", "echo again\n"), "after_script"]);
+      const refused = await stage(["run", jobScript(c, "ok2.sh", secrets, ["echo again"]), "after_script"]);
       assert.equal(refused.code, SYSTEM, refused.stderr);
       assert.match(readFileSync(logFile, "utf8"), /host key mismatch/);
       const cleanup = await stage(["cleanup"]);

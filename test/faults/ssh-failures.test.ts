@@ -26,8 +26,9 @@ for (const ssh of ["embedded", "openssh"] as const) {
       for (const hint of [/security group/, /port 22/, /sshd/, /SSH_PUBLIC_KEY/]) assert.match(line, hint);
       const [task] = await c.tasks();
       assert.equal(task?.desiredStatus, "STOPPED", "prepare stops the task it could not reach");
+      const key = c.recordedKey();
       await c.cleanupAndCheck();
-      assertNoSecret(c.outputs, c.recordedKey(), "private key");
+      assertNoSecret(c.outputs, key, "private key");
     });
 
     it("an SSH session dropped mid-stage fails run as a system failure", async () => {

@@ -211,9 +211,10 @@ export function assertFailure(result: CliResult, code: number, message: RegExp):
   return line;
 }
 
-/** Fails if any of the texts contains the private key (its PEM body or any 40-character piece of it). */
+/** Fails if any of the texts contains the private key (its PEM body or any 40-character piece of it); fails without a key. */
 export function assertNoSecret(texts: string[], secret: string | undefined, label: string): void {
-  if (!secret) return;
+  // Without one the check would pass vacuously: capture it while the state file still exists (before cleanup).
+  assert.ok(secret, `${label}: no secret to look for (read it right after prepare, before cleanup deletes the state file)`);
   const needles = [secret];
   const body = secret.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
   for (let i = 0; i + 40 <= body.length; i += 40) needles.push(body.slice(i, i + 40));

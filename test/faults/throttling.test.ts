@@ -47,11 +47,12 @@ describe("throttling through the CLI (embedded sshd)", { skip: await sshKindSkip
     assert.match(prepare.stderr, /RunTask throttled \(attempt 1\); retrying in \d+\.\d s/);
     assert.deepEqual(await calls("RunTask"), [...Array(7).fill("ThrottlingException"), "ok"]);
     assert.equal((await c.tasks()).length, 1, "throttled attempts start no extra task");
+    const key = c.recordedKey();
 
     await emulator.addFaults([{ op: "StopTask", error: "ThrottlingException", times: 7 }]);
     await c.cleanupAndCheck();
     assert.deepEqual(await calls("StopTask"), [...Array(7).fill("ThrottlingException"), "ok"]);
-    assertNoSecret(c.outputs, c.recordedKey(), "private key");
+    assertNoSecret(c.outputs, key, "private key");
   });
 
   it("DescribeTasks and EC2 DescribeNetworkInterfaces throttled: prepare waits it out", async () => {
