@@ -103,6 +103,7 @@ describe("state files (embedded sshd)", { skip: await sshKindSkip("embedded"), c
       const runTasks = ((await emulator.requests()) as Request[]).filter((r) => r.operation === "RunTask" && r.parameters?.startedBy === c.startedBy);
       assert.equal(runTasks.length, 0, "no task was started");
       assert.equal((await c.tasks()).length, 0);
+      await c.assertNoLiveTask();
     });
   }
 });

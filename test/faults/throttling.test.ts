@@ -6,7 +6,18 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { fullJitterMs } from "../../src/aws/backoff.js";
 import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
-import { assertNoSecret, FaultCase, sshKindSkip } from "./support.js";
+import { assertNoSecret, type CliResult, FaultCase, sshKindSkip } from "./support.js";
+
+/** A prepare that rode out throttling: success, no error or warning beyond the throttling notices, its task started and ready. */
+function assertThrottledPrepareSucceeded(prepare: CliResult, taskArn: string, address: string): void {
+  assert.equal(prepare.code, 0, prepare.stderr);
+  assert.equal(prepare.stdout, "");
+  assert.match(prepare.stderr, new RegExp(`Started task ${taskArn} \\(RunTask \\d+\\.\\d s\\)`));
+  const ready = /Task ready in \d+\.\d s \(RunTask \d+\.\d s, to RUNNING \d+\.\d s, to SSH \d+\.\d s\) at (\S+):22$/m.exec(prepare.stderr);
+  assert.equal(ready?.[1], address, prepare.stderr);
+  const problems = prepare.stderr.split("\n").filter((line) => /^(ERROR|WARN)/.test(line) && !/RunTask throttled \(attempt \d+\)/.test(line));
+  assert.deepEqual(problems, [], prepare.stderr);
+}
 
 interface Request {
   operation: string;
@@ -68,7 +79,9 @@ describe("throttling through the CLI (embedded sshd)", { skip: await sshKindSkip
     assert.equal((await calls("DescribeTasks")).filter((o) => o === "ThrottlingException").length, 10);
     assert.deepEqual(await calls("DescribeNetworkInterfaces"), [...Array(7).fill("RequestLimitExceeded"), "ok"]);
     const [task] = await c.tasks();
-    assert.equal(JSON.parse((await import("node:fs")).readFileSync(c.statePath, "utf8")).address, task?.publicIp);
+    assert.ok(task?.publicIp);
+    assert.equal(JSON.parse((await import("node:fs")).readFileSync(c.statePath, "utf8")).address, task.publicIp);
+    assertThrottledPrepareSucceeded(prepare, task.taskArn, task.publicIp);
     await c.cleanupAndCheck();
   });
 
@@ -78,11 +91,14 @@ describe("throttling through the CLI (embedded sshd)", { skip: await sshKindSkip
     try {
       const cases = Array.from({ length: 4 }, (_, i) => new FaultCase(emulator, `bucket-${i}`));
       const results = await Promise.all(cases.map((c) => c.cli(["prepare"])));
-      for (const r of results) assert.equal(r.code, 0, r.stderr);
       const outcomes = await calls("RunTask");
       assert.ok(outcomes.includes("ThrottlingException"), `the bucket was drained: ${outcomes.join(", ")}`);
       assert.equal(outcomes.filter((o) => o === "ok").length, 4);
-      for (const c of cases) assert.equal((await c.tasks()).length, 1);
+      for (const [i, c] of cases.entries()) {
+        const tasks = await c.tasks();
+        assert.equal(tasks.length, 1);
+        assertThrottledPrepareSucceeded(results[i]!, tasks[0]!.taskArn, tasks[0]!.privateIp);
+      }
       for (const c of cases) await c.cleanupAndCheck();
     } finally {
       await emulator.control("PUT", "/_emulator/throttling", { enabled: true, rates: { runTask: { burst: 20, perSecond: 20 } } });
