@@ -3,7 +3,7 @@
 // schema so a truncated or hand-edited file is reported instead of half-used.
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { access, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { access, chmod, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import * as v from "valibot";
 import { DriverError } from "../errors.js";
@@ -37,12 +37,16 @@ export function statePath(directory: string, id: string): string {
   return join(directory, `${id}.json`);
 }
 
-/** Creates the metadata directory (0700) when missing and checks it is writable; the error names it and the fix. */
+/**
+ * Creates the metadata directory (0700) when missing, tightens an existing one open to group or others
+ * (e.g. made 0755 by `sudo mkdir -p`) to 0700, and checks it is writable; the error names it and the fix.
+ */
 export async function ensureStateDirectory(directory: string): Promise<void> {
   try {
     await mkdir(directory, { recursive: true, mode: 0o700 });
     const info = await stat(directory);
     if (!info.isDirectory()) throw new Error("it exists but is not a directory");
+    if ((info.mode & 0o077) !== 0) await tighten(directory);
     await access(directory, constants.W_OK | constants.X_OK);
   } catch (err) {
     throw new DriverError(
@@ -53,6 +57,15 @@ export async function ensureStateDirectory(directory: string): Promise<void> {
       "system",
       { cause: err },
     );
+  }
+}
+
+// Only the owner may chmod: a directory someone else owns stays as it is (the files are 0600 anyway).
+async function tighten(directory: string): Promise<void> {
+  try {
+    await chmod(directory, 0o700);
+  } catch (err) {
+    if (errnoCode(err) !== "EPERM") throw err;
   }
 }
 

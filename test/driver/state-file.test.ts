@@ -1,13 +1,16 @@
 // The per-job state file: atomic write, modes, round trip, and the messages for missing, damaged
 // and unwritable files.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { deleteState, ensureStateDirectory, readState, statePath, writeState } from "../../src/state/state-file.js";
 import type { JobState } from "../../src/state/types.js";
 
+const STATE_FILE = fileURLToPath(new URL("../../src/state/state-file.ts", import.meta.url));
 const ID = "t0k3nABCD-" + "a".repeat(64);
 const STATE: JobState = {
   version: 1,
@@ -20,6 +23,21 @@ const STATE: JobState = {
   createdAt: "2026-12-03T19:00:00.000Z",
 };
 const isRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+/** Calls a state-file.ts function in a child process running as `nobody` (only root may start one); returns how it ended. */
+function asNobody(fn: "ensureStateDirectory" | "writeState", ...args: unknown[]): { ok: boolean; code?: string; message?: string } {
+  const code =
+    "const m = await import(process.argv[1]); try { await m[process.argv[2]](...JSON.parse(process.argv[3])); console.log(JSON.stringify({ ok: true })); } " +
+    "catch (e) { console.log(JSON.stringify({ ok: false, code: e.code, message: e.message })); }";
+  const child = spawnSync(
+    process.execPath,
+    ["--import", import.meta.resolve("tsx"), "--input-type=module", "-e", code, STATE_FILE, fn, JSON.stringify(args)],
+    { uid: NOBODY, gid: NOBODY, cwd: tmpdir(), env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" },
+  );
+  assert.equal(child.status, 0, child.stderr);
+  return JSON.parse(child.stdout) as { ok: boolean; code?: string; message?: string };
+}
 
 describe("state file", () => {
   let root: string;
@@ -41,6 +59,30 @@ describe("state file", () => {
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.deepEqual(await readState(dir, ID), STATE);
+  });
+
+  it("tightens an existing directory open to group or others (sudo mkdir -p makes 0755) to 0700", async () => {
+    const dir = join(root, "seeded", "metadata");
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+    await ensureStateDirectory(dir);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    chmodSync(dir, 0o750);
+    const path = await writeState(dir, STATE);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+  });
+
+  it("leaves a writable directory someone else owns as it is, and still writes the file 0600", { skip: isRoot ? false : "needs root to act as another user" }, () => {
+    const dir = join(root, "shared");
+    mkdirSync(dir);
+    chmodSync(root, 0o755);
+    chmodSync(dir, 0o777); // owned by root: nobody may write in it, not chmod it
+    assert.deepEqual(asNobody("writeState", dir, STATE), { ok: true });
+    assert.equal(statSync(dir).mode & 0o777, 0o777);
+    const file = statSync(join(dir, `${ID}.json`));
+    assert.equal(file.uid, NOBODY);
+    assert.equal(file.mode & 0o777, 0o600);
   });
 
   it("replaces the file atomically and leaves no temp files behind", async () => {
