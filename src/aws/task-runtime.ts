@@ -38,6 +38,12 @@ export interface WaitOptions {
   signal: AbortSignal;
   /** Called on every status change with the time since waiting began. */
   onStatus?: (status: string, elapsedMs: number) => void;
+  /**
+   * Asked after each look at a task not yet RUNNING: a promise that settles when the task is
+   * probably running (its port opened), to poll again at once instead of after the interval.
+   * Used once: after it settles (or while it returns undefined) the plain interval applies.
+   */
+  wakeWhen?: (task: Task) => Promise<unknown> | undefined;
 }
 
 /** The task runtime: start, wait, locate, stop and explain a job's task. */
@@ -144,6 +150,8 @@ export class EcsTaskRuntime implements TaskRuntime {
     const started = Date.now();
     let delay = POLL_INTERVAL_MS;
     let lastStatus = "";
+    let wake: Promise<unknown> | undefined;
+    let woken = false;
     while (true) {
       const elapsed = Date.now() - started;
       if (options.signal.aborted) {
@@ -165,6 +173,7 @@ export class EcsTaskRuntime implements TaskRuntime {
           options.onStatus?.(status, Date.now() - started);
         }
         if (status === "RUNNING") return task;
+        if (!wake && options.wakeWhen) wake = options.wakeWhen(task)?.finally(() => (woken = true));
         if (isStopping(task)) {
           throw new DriverError("task_stopped", `task ${taskIdOf(taskArn)} stopped before RUNNING: ${describeStopReason(task)}`);
         }
@@ -181,9 +190,10 @@ export class EcsTaskRuntime implements TaskRuntime {
       delay = nextPollDelay(delay, throttled);
       // Throttled: a random pause up to the doubled interval, so throttled runners spread out.
       const pauseMs = throttled ? POLL_INTERVAL_MS / 2 + fullJitterMs(1, delay - POLL_INTERVAL_MS / 2, MAX_POLL_INTERVAL_MS) : delay;
-      await sleep(Math.min(pauseMs, Math.max(options.timeoutMs - (Date.now() - started), 0)), undefined, {
+      const pausing = sleep(Math.min(pauseMs, Math.max(options.timeoutMs - (Date.now() - started), 0)), undefined, {
         signal: options.signal,
       }).catch(() => undefined); // an abort is handled at the top of the loop
+      await (wake && !woken && !throttled ? Promise.race([pausing, wake.catch(() => undefined)]) : pausing);
     }
   }
 

@@ -3,9 +3,10 @@
 import { DriverError, wrap } from "../errors.js";
 import { createTaskRuntime, type TaskRuntime } from "../aws/task-runtime.js";
 import { seconds } from "../aws/polling.js";
-import { taskIdOf } from "../aws/task-facts.js";
+import { privateAddressOf, taskIdOf } from "../aws/task-facts.js";
 import { watchUntilStopped } from "../aws/task-watch.js";
 import { generateJobKeyPair } from "../ssh/keys.js";
+import { whenPortOpens } from "../ssh/port-probe.js";
 import { waitForSsh } from "../ssh/wait-ready.js";
 import { findTaskByTagHint, salvageTask, withoutDamageAdvice, type SalvagedTask } from "../state/salvage.js";
 import { ensureStateDirectory, readState, writeState } from "../state/state-file.js";
@@ -113,14 +114,22 @@ async function bringUp(
   if (config.fargate.usePublicIp) runtime.preparePublicAddressLookup();
   const shortId = `${taskIdOf(taskArn).slice(0, 8)}…`;
   let task;
+  const probing = new AbortController();
   try {
     task = await runtime.waitUntilRunning(taskArn, {
       timeoutMs: config.fargate.startTimeoutMs,
       signal: ctx.signal,
       onStatus: (status) => log.info(`Task ${shortId} is ${status} (${seconds(Date.now() - started)} s)`),
+      // sshd listening means the container runs: ask ECS then rather than up to a poll interval later.
+      wakeWhen: (pending) => {
+        const ip = privateAddressOf(pending);
+        return ip ? whenPortOpens(ip, config.ssh.port, { signal: probing.signal }) : undefined;
+      },
     });
   } catch (err) {
     throw wrap("waiting Fargate task to be ready", err);
+  } finally {
+    probing.abort();
   }
   const running = Date.now();
 

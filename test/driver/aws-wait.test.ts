@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Task } from "@aws-sdk/client-ecs";
 import type { AwsClients } from "../../src/aws/clients.js";
+import { POLL_INTERVAL_MS } from "../../src/aws/polling.js";
 import { EcsTaskRuntime } from "../../src/aws/task-runtime.js";
 import { DriverError } from "../../src/errors.js";
 
@@ -85,5 +86,26 @@ describe("waitUntilRunning", () => {
     const started = Date.now();
     await assert.rejects(runtime.waitUntilRunning(ARN, { timeoutMs: 30_000, signal: controller.signal }), { name: "DriverError", message: /^cancelled while the task was PENDING/ });
     assert.ok(Date.now() - started < 1000);
+  });
+  it("polls again as soon as wakeWhen settles, asks for it until it gets one, and uses it once", async () => {
+    const { runtime } = runtimeAnswering([status("PENDING"), status("ACTIVATING"), status("ACTIVATING"), status("RUNNING")]);
+    const asked: string[] = [];
+    const seenAt: number[] = [];
+    const started = Date.now();
+    await runtime.waitUntilRunning(ARN, {
+      timeoutMs: 30_000,
+      signal: new AbortController().signal,
+      onStatus: () => seenAt.push(Date.now() - started),
+      // No address while PENDING; once ACTIVATING, "the port is open" at once.
+      wakeWhen: (task) => (asked.push(task.lastStatus ?? ""), task.lastStatus === "ACTIVATING" ? Promise.resolve() : undefined),
+    });
+    assert.deepEqual(asked, ["PENDING", "ACTIVATING"]);
+    const [, activating, running] = seenAt as [number, number, number];
+    // PENDING -> ACTIVATING waits one interval; the wake-up makes the next look immediate, after
+    // which the plain interval applies again (ACTIVATING, then RUNNING one interval later).
+    assert.ok(activating >= POLL_INTERVAL_MS * 0.9, `first interval kept (${activating} ms)`);
+    // Without the wake-up, RUNNING would come two intervals after ACTIVATING.
+    const gap = running - activating;
+    assert.ok(gap >= POLL_INTERVAL_MS * 0.9 && gap < POLL_INTERVAL_MS * 1.8, `one immediate look, then one interval (${gap} ms)`);
   });
 });
