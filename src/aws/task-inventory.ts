@@ -1,9 +1,12 @@
 // The task inventory port for `fargate gc`: list a runner's tasks, describe tasks with their tags,
 // stop one. Separate from the job's TaskRuntime because gc works across jobs, outside any job.
-import { DescribeTasksCommand, ListTasksCommand, StopTaskCommand, type Task } from "@aws-sdk/client-ecs";
+import type { Task } from "@aws-sdk/client-ecs";
 import { DriverError } from "../errors.js";
 import { retryThrottled, THROTTLE_BUDGET_MS } from "./backoff.js";
 import { createAwsClients, type AwsClients } from "./clients.js";
+import { ecsSdk } from "./sdk.js";
+
+const { DescribeTasksCommand, ListTasksCommand, StopTaskCommand } = ecsSdk();
 
 /** What gc needs to know about one task. */
 export interface InventoryTask {
