@@ -13,7 +13,7 @@ export interface ProbeOptions {
   attemptTimeoutMs?: number;
 }
 
-const DEFAULT_INTERVAL_MS = 100;
+const DEFAULT_INTERVAL_MS = 50;
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 1000;
 
 /** One TCP connect: true when host:port accepted it (the connection is closed at once). */

@@ -7,7 +7,6 @@ import { privateAddressOf, taskIdOf } from "../aws/task-facts.js";
 import { watchUntilStopped } from "../aws/task-watch.js";
 import { generateJobKeyPair } from "../ssh/keys.js";
 import { whenPortOpens } from "../ssh/port-probe.js";
-import { waitForSsh } from "../ssh/wait-ready.js";
 import { findTaskByTagHint, salvageTask, withoutDamageAdvice, type SalvagedTask } from "../state/salvage.js";
 import { ensureStateDirectory, readState, writeState } from "../state/state-file.js";
 import type { JobState } from "../state/types.js";
@@ -112,6 +111,9 @@ async function bringUp(
   if (ctx.signal.aborted) throw new DriverError("cancelled", "preparing the task: cancelled (SIGTERM) while starting the task");
 
   if (config.fargate.usePublicIp) runtime.preparePublicAddressLookup();
+  // ssh2 is loaded while the task starts rather than before RunTask (a failed load surfaces below).
+  const sshModule = import("../ssh/wait-ready.js");
+  sshModule.catch(() => undefined);
   const shortId = `${taskIdOf(taskArn).slice(0, 8)}…`;
   let task;
   const probing = new AbortController();
@@ -151,6 +153,7 @@ async function bringUp(
     return reason;
   });
   try {
+    const { waitForSsh } = await sshModule;
     const connection = await waitForSsh(
       { host: address, port, username, privateKey },
       {
