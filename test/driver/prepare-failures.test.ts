@@ -166,18 +166,23 @@ describe("prepare failures", () => {
     await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
   });
 
+  // The retried prepare started a new task and stopped the first one; then the job is cleaned up.
+  async function assertSupersededThenClean(job: ReturnType<typeof newJob>, firstArn: string): Promise<void> {
+    const second = await readState(stateDir, job.id);
+    assert.notEqual(second.taskArn, firstArn);
+    const old = await taskOf(firstArn);
+    assert.equal(old?.desiredStatus, "STOPPED");
+    assert.match(old?.stoppedReason ?? "", /superseded by a new prepare attempt/);
+    await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
+  }
+
   it("stops the task of an earlier prepare attempt for the same job before starting another", async () => {
     const job = newJob();
     await prepareStage(stageContext(seededConfig(stateDir), job).ctx);
     const first = await readState(stateDir, job.id);
     const retry = stageContext(seededConfig(stateDir), job);
     await prepareStage(retry.ctx);
-    const second = await readState(stateDir, job.id);
-    assert.notEqual(second.taskArn, first.taskArn);
-    const old = await taskOf(first.taskArn);
-    assert.equal(old?.desiredStatus, "STOPPED");
-    assert.match(old?.stoppedReason ?? "", /superseded by a new prepare attempt/);
-    await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
+    await assertSupersededThenClean(job, first.taskArn);
   });
 
   it("a retried prepare stops the task a damaged state file still names, instead of orphaning it", async () => {
@@ -191,12 +196,7 @@ describe("prepare failures", () => {
     const retry = stageContext(seededConfig(stateDir), job);
     await prepareStage(retry.ctx);
     assert.match(retry.log.text(), /^WARN .*it is not valid JSON \([^)]+\); stopping the task named in it before starting another$/m);
-    const second = await readState(stateDir, job.id);
-    assert.notEqual(second.taskArn, first.taskArn);
-    const old = await taskOf(first.taskArn);
-    assert.equal(old?.desiredStatus, "STOPPED");
-    assert.match(old?.stoppedReason ?? "", /superseded by a new prepare attempt/);
-    await cleanupStage(stageContext(seededConfig(stateDir), job).ctx);
+    await assertSupersededThenClean(job, first.taskArn);
   });
 
   it("SIGTERM before RunTask is sent: no RunTask at all, no task, no state file", async () => {
