@@ -64,7 +64,7 @@ export class UsageError extends DriverError {
 export function parseCommandLine(argv: readonly string[]): CliCommand {
   const args = [...argv];
   const commandIndex = firstPositional(args);
-  const globals = parse(args.slice(0, commandIndex).map(singleDashToDouble), GLOBAL_OPTIONS, "fargate");
+  const globals = parse(args.slice(0, commandIndex).flatMap(goFlagForm), GLOBAL_OPTIONS, "fargate");
   if (globals.values.help === true) return { kind: "help", topic: "main" };
   if (globals.values.version === true) return { kind: "version" };
   const flags = toFlags(globals.values);
@@ -103,7 +103,7 @@ function parseCustom(rest: string[], flags: GlobalFlags): CliCommand {
 
 function parseExec(rest: string[], flags: GlobalFlags): CliCommand {
   const options = { ...GLOBAL_OPTIONS, file: { type: "string", short: "f" }, config: { type: "string", short: "c" } } as const;
-  const parsed = parse(rest.map(singleDashToDouble), options, "fargate exec");
+  const parsed = parse(rest.flatMap(goFlagForm), options, "fargate exec");
   if (parsed.values.help === true) return { kind: "help", topic: "exec" };
   const execFlags = toFlags(parsed.values);
   const merged: GlobalFlags = {
@@ -124,7 +124,7 @@ function parseExec(rest: string[], flags: GlobalFlags): CliCommand {
 
 // gc: its own flags, and global flags after the command too (a systemd unit reads better that way).
 function parseGc(rest: string[], flags: GlobalFlags): CliCommand {
-  const parsed = parse(rest.map(singleDashToDouble), { ...GLOBAL_OPTIONS, ...GC_FLAG_SPECS }, "fargate gc");
+  const parsed = parse(rest.flatMap(goFlagForm), { ...GLOBAL_OPTIONS, ...GC_FLAG_SPECS }, "fargate gc");
   if (parsed.values.help === true) return { kind: "help", topic: "gc" };
   if (parsed.positionals.length > 0) throw new UsageError(`fargate gc takes no arguments, found ${parsed.positionals.join(" ")} (see fargate gc --help)`);
   const own = toFlags(parsed.values);
@@ -179,6 +179,22 @@ function firstPositional(args: string[]): number {
     if ((VALUE_FLAGS as readonly string[]).includes(name)) i++;
   }
   return args.length;
+}
+
+// Go's flag package accepted -config as well as --config, and --debug=true / --debug=false for a
+// boolean flag (any strconv.ParseBool spelling): keep old wrappers working.
+const BOOLEAN_FLAGS = new Set(["debug", "dry-run"]);
+const GO_TRUE = new Set(["1", "t", "T", "true", "TRUE", "True"]);
+const GO_FALSE = new Set(["0", "f", "F", "false", "FALSE", "False"]);
+
+function goFlagForm(arg: string): string[] {
+  const double = singleDashToDouble(arg);
+  const match = /^--([a-z-]+)=(.*)$/.exec(double);
+  if (match === null || !BOOLEAN_FLAGS.has(match[1] as string)) return [double];
+  const value = match[2] as string;
+  if (GO_TRUE.has(value)) return [`--${match[1]}`];
+  if (GO_FALSE.has(value)) return [];
+  return [double]; // not a boolean: parseArgs reports it
 }
 
 // Go's flag package accepted -config as well as --config; keep old wrappers working.

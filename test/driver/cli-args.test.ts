@@ -47,6 +47,18 @@ describe("cli args", () => {
     });
   });
 
+  it("takes Go's --debug=true / -debug=false forms of a boolean flag, and refuses other values", () => {
+    const debugOf = (flag: string) => {
+      const command = parseCommandLine([flag, "custom", "config"]);
+      return command.kind === "custom" ? command.flags.debug : undefined;
+    };
+    assert.equal(debugOf("--debug=true"), true);
+    assert.equal(debugOf("-debug=1"), true);
+    assert.equal(debugOf("--debug=false"), false);
+    assert.equal(debugOf("--debug=F"), false);
+    assert.throws(() => parseCommandLine(["--debug=maybe", "custom", "config"]), UsageError);
+  });
+
   it("accepts the Go driver's aliases", () => {
     const stage = (argv: string[]) => {
       const command = parseCommandLine(argv);
