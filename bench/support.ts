@@ -2,6 +2,7 @@
 // exit or Ctrl-C, the driver's config file and the environment GitLab Runner gives a `custom`
 // stage. Emulators are started with test/support/emulator.ts (re-exported here).
 import { spawn, type SpawnOptions } from "node:child_process";
+import { setMaxListeners } from "node:events";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -88,6 +89,8 @@ process.on("warning", (w) => {
 
 /** Aborted on the first SIGINT/SIGTERM when a benchmark runs with `graceful: true`. */
 export const interrupted = new AbortController();
+// Every concurrent job of the soak listens on it: more than Node's default of 10 is expected.
+setMaxListeners(0, interrupted.signal);
 
 /**
  * Runs a benchmark's body, then every cleanup (also on failure). On SIGINT/SIGTERM the cleanups run
