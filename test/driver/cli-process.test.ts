@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { forbidImportsPreload } from "../support/forbid-imports.js";
+import { writeSeededFargateToml } from "../support/fargate-toml.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
@@ -32,31 +33,14 @@ const JOB_ENV = {
 // Unusual values prove the codes are read, not assumed.
 const RUNNER_ENV = { BUILD_FAILURE_EXIT_CODE: "41", SYSTEM_FAILURE_EXIT_CODE: "42", ...JOB_ENV };
 
+// The seed guide's file (public IP, root), with the metadata directory moved into the test's own directory.
 function configFile(dir: string, extra = ""): string {
-  const path = join(dir, "fargate.toml");
-  // The seed guide's file, with the metadata directory moved into the test's own directory.
-  writeFileSync(
-    path,
-    `LogLevel = "info"
-LogFormat = "text"
-
-[Fargate]
-  Cluster = "test-cluster"
-  Region = "us-east-2"
-  Subnet = "subnet-xxxxxx"
-  SecurityGroup = "sg-xxxxxxxxxxxxx"
-  TaskDefinition = "test-task:1"
-  EnablePublicIP = true
-${extra}
-[TaskMetadata]
-  Directory = "${join(dir, "metadata")}"
-
-[SSH]
-  Username = "root"
-  Port = 22
-`,
-  );
-  return path;
+  return writeSeededFargateToml(join(dir, "fargate.toml"), {
+    directory: join(dir, "metadata"),
+    top: 'LogFormat = "text"',
+    fargate: `  EnablePublicIP = true\n${extra}`,
+    username: "root",
+  });
 }
 
 interface Result {

@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { userInfo } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -14,6 +13,7 @@ import { computeJobId } from "../../src/job.js";
 import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
 import { forbidImportsPreload } from "../support/forbid-imports.js";
 import { assertNoTaskRunning, sshKindSkip, tempDir } from "./stages-e2e-support.js";
+import { writeSeededFargateToml } from "../support/fargate-toml.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
@@ -41,25 +41,7 @@ for (const ssh of ["embedded", "openssh"] as const) {
     });
 
     function configFile(name: string, extra: string): string {
-      const path = join(dir, name);
-      writeFileSync(
-        path,
-        `LogLevel = "info"
-[Fargate]
-  Cluster = "test-cluster"
-  Region = "us-east-2"
-  Subnet = "subnet-xxxxxx"
-  SecurityGroup = "sg-xxxxxxxxxxxxx"
-  TaskDefinition = "test-task:1"
-${extra}
-[TaskMetadata]
-  Directory = "${join(dir, "metadata")}"
-[SSH]
-  Username = "${userInfo().username}"
-  Port = 22
-`,
-      );
-      return path;
+      return writeSeededFargateToml(join(dir, name), { directory: join(dir, "metadata"), fargate: extra });
     }
 
     function runnerEnv(jobId: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
-import { userInfo } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { computeJobId } from "../../src/job.js";
 import type { EmulatorHandle } from "../support/emulator.js";
 import { tempDir } from "../driver/stages-e2e-support.js";
+import { writeSeededFargateToml } from "../support/fargate-toml.js";
 
 export { sshKindSkip } from "../driver/stages-e2e-support.js";
 
@@ -67,27 +67,7 @@ export class FaultCase {
 
   /** Writes a fargate.toml for the seeded world; `fargate` lines go in [Fargate], `ssh` lines in [SSH]. */
   config(options: { fargate?: string; ssh?: string; top?: string; directory?: string } = {}): string {
-    const path = join(this.dir, "fargate.toml");
-    writeFileSync(
-      path,
-      `LogLevel = "info"
-${options.top ?? ""}
-[Fargate]
-  Cluster = "test-cluster"
-  Region = "us-east-2"
-  Subnet = "subnet-xxxxxx"
-  SecurityGroup = "sg-xxxxxxxxxxxxx"
-  TaskDefinition = "test-task:1"
-${options.fargate ?? ""}
-[TaskMetadata]
-  Directory = "${options.directory ?? this.stateDir}"
-[SSH]
-  Username = "${userInfo().username}"
-  Port = 22
-${options.ssh ?? ""}
-`,
-    );
-    return path;
+    return writeSeededFargateToml(join(this.dir, "fargate.toml"), { ...options, directory: options.directory ?? this.stateDir });
   }
 
   /** The environment GitLab Runner gives every stage, pointed at the emulator. */

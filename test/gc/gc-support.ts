@@ -3,8 +3,7 @@
 // environment, and starting a task through the SDK exactly as prepare would.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { userInfo } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -13,6 +12,7 @@ import { buildRunTaskInput } from "../../src/aws/run-task-input.js";
 import { computeJobId } from "../../src/job.js";
 import { generateJobKeyPair } from "../../src/ssh/keys.js";
 import type { EmulatorHandle } from "../support/emulator.js";
+import { writeSeededFargateToml } from "../support/fargate-toml.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
@@ -58,25 +58,7 @@ export function runCli(args: string[], env: Record<string, string>, cwd: string,
 
 /** Writes a fargate.toml for the seeded world with its metadata directory under `dir`. */
 export function writeConfig(dir: string, name = "fargate.toml"): string {
-  const path = join(dir, name);
-  writeFileSync(
-    path,
-    `LogLevel = "info"
-[Fargate]
-  Cluster = "test-cluster"
-  Region = "us-east-2"
-  Subnet = "subnet-xxxxxx"
-  SecurityGroup = "sg-xxxxxxxxxxxxx"
-  TaskDefinition = "test-task:1"
-  EnablePublicIP = false
-[TaskMetadata]
-  Directory = "${join(dir, "metadata")}"
-[SSH]
-  Username = "${userInfo().username}"
-  Port = 22
-`,
-  );
-  return path;
+  return writeSeededFargateToml(join(dir, name), { directory: join(dir, "metadata"), fargate: "  EnablePublicIP = false" });
 }
 
 /** The environment GitLab Runner gives a stage of job `jobId` run by runner `token`. */
