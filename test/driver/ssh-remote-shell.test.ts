@@ -3,7 +3,7 @@
 // exit codes and cancellation of the whole remote process group.
 import assert from "node:assert/strict";
 import { randomBytes, randomInt } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
@@ -14,6 +14,7 @@ import { connectSsh, SshConnectError } from "../../src/ssh/connect.js";
 import { generateJobKeyPair } from "../../src/ssh/keys.js";
 import { runRemoteScript } from "../../src/ssh/remote-shell.js";
 import { waitForSsh } from "../../src/ssh/wait-ready.js";
+import { processWithArg } from "../support/processes.js";
 
 const username = userInfo().username;
 
@@ -27,16 +28,6 @@ function collect(stream: PassThrough): () => Buffer {
   return () => Buffer.concat(chunks);
 }
 
-function processWithArg(marker: string): boolean {
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "latin1").includes(marker)) return true;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return false;
-}
 
 for (const kind of ["embedded", "openssh"] as const) {
   let available = true;

@@ -4,7 +4,7 @@
 // AWS SDK on its success path.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -14,6 +14,7 @@ import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
 import { forbidImportsPreload } from "../support/forbid-imports.js";
 import { assertNoTaskRunning, sshKindSkip, tempDir } from "./stages-e2e-support.js";
 import { writeSeededFargateToml } from "../support/fargate-toml.js";
+import { processRunning } from "../support/processes.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
@@ -192,7 +193,7 @@ for (const ssh of ["embedded", "openssh"] as const) {
       const running = cli(config, ["run", script("long.sh", `echo started\nsleep ${marker}\necho late\n`), "build_script"], env, {
         onStart: (p) => (pid = p),
       });
-      for (const started = Date.now(); !sleepRunning(marker); await sleep(50)) {
+      for (const started = Date.now(); !processRunning(["sleep", marker]); await sleep(50)) {
         assert.ok(Date.now() - started < 20_000, "the remote sleep never started");
       }
       const signalled = Date.now();
@@ -202,7 +203,7 @@ for (const ssh of ["embedded", "openssh"] as const) {
       assert.ok(Date.now() - signalled < 10_000, "SIGTERM should end run promptly");
       assert.equal(result.stdout.toString(), "started\n");
       await sleep(200);
-      assert.equal(sleepRunning(marker), false, "the remote script should be gone");
+      assert.equal(processRunning(["sleep", marker]), false, "the remote script should be gone");
 
       const cleanup = await cli(config, ["cleanup"], env, { preload: [forbidEc2] });
       assert.equal(cleanup.code, 0, cleanup.stderr);
@@ -211,13 +212,3 @@ for (const ssh of ["embedded", "openssh"] as const) {
   });
 }
 
-function sleepRunning(marker: string): boolean {
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "latin1") === `sleep\0${marker}\0`) return true;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return false;
-}

@@ -12,6 +12,7 @@ import { computeJobId } from "../../src/job.js";
 import type { EmulatorHandle } from "../support/emulator.js";
 import { tempDir } from "../driver/stages-e2e-support.js";
 import { writeSeededFargateToml } from "../support/fargate-toml.js";
+export { processRunning } from "../support/processes.js";
 
 export { sshKindSkip } from "../driver/stages-e2e-support.js";
 
@@ -213,18 +214,6 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   }
 }
 
-/** True while a process with exactly this argv runs on this machine (remote scripts run locally in the emulator). */
-export function processRunning(argv: string[]): boolean {
-  const wanted = argv.join("\0") + "\0";
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "latin1") === wanted) return true;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return false;
-}
 
 /** Creates a directory (for state-directory cases). */
 export function makeDir(path: string, mode: number): string {

@@ -2,7 +2,7 @@
 // the runner still calls cleanup, which must stop the task from the state file and leave the
 // metadata directory empty. The real CLI as separate processes against the emulator.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startEmulator, type EmulatorHandle } from "../support/emulator.js";
@@ -17,6 +17,7 @@ import {
   waitFor,
   writeConfig,
 } from "./gc-support.js";
+import { processRunning } from "../support/processes.js";
 
 const TOKEN = "crashTok1";
 
@@ -120,7 +121,7 @@ describe("crash recovery: SIGKILL once the task runs", { skip: await sshKindSkip
     writeFileSync(script, `echo started\nsleep ${marker}\necho late\n`, { mode: 0o700 });
     const run = await runCli(["--config", config, "custom", "run", script, "build_script"], env, dir, {
       onStdout: (text, pid) => {
-        if (text.includes("started")) void waitFor("the remote sleep", () => sleepRunning(marker)).then(() => process.kill(pid, "SIGKILL"));
+        if (text.includes("started")) void waitFor("the remote sleep", () => processRunning(["sleep", marker])).then(() => process.kill(pid, "SIGKILL"));
       },
     });
     assert.equal(run.signal, "SIGKILL", run.stderr);
@@ -128,7 +129,7 @@ describe("crash recovery: SIGKILL once the task runs", { skip: await sshKindSkip
     assert.equal((await taskState(emulator, state.taskArn)).desiredStatus, "RUNNING");
 
     await cleanupStopsTask(emulator, dir, config, jobId, state.taskArn);
-    await waitFor("the remote script to end with its task", () => !sleepRunning(marker));
+    await waitFor("the remote script to end with its task", () => !processRunning(["sleep", marker]));
   });
 
   it("a second cleanup after a crash-recovering one is harmless", async () => {
@@ -138,13 +139,3 @@ describe("crash recovery: SIGKILL once the task runs", { skip: await sshKindSkip
   });
 });
 
-function sleepRunning(marker: string): boolean {
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "latin1") === `sleep\0${marker}\0`) return true;
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return false;
-}
